@@ -1,0 +1,16 @@
+# Writes OUT, a C file holding every migration in FILES (sorted) as a
+# NUL-terminated string, with its file name, in the order they must run.
+set(body "/* generated from deploy/migrations by cmake/embed_migrations.cmake */\n")
+string(APPEND body "#include \"migrate.h\"\n\n")
+set(table "const migration_t migrations[] = {\n")
+set(i 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char m${i}[] = {${hex}0x00};\n")
+  string(APPEND table "    {\"${name}\", m${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "};\nconst int migrations_count = ${i};\n")
+file(WRITE ${OUT} "${body}\n${table}")

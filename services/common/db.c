@@ -1,0 +1,168 @@
+/* db.c: libpq connection, prepared statements, reconnection, error logging. */
+#include "db.h"
+#include "errors.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PREPARED 128
+
+struct db_t {
+    PGconn *conn;
+    unsigned generation;
+    const char *prepared[MAX_PREPARED]; /* statement names prepared on conn */
+    int nprepared;
+    char sqlstate[6];
+    char error[512];
+};
+
+static void s_note_error(db_t *self, const char *what, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *text = res ? PQresultErrorMessage(res) : PQerrorMessage(self->conn);
+    snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
+    snprintf(self->error, sizeof self->error, "%s", text ? text : "");
+    size_t n = strlen(self->error);
+    while (n > 0 && (self->error[n - 1] == '\n' || self->error[n - 1] == ' '))
+        self->error[--n] = '\0';
+    log_field_t f[] = {LF_STR("statement", what), LF_STR("sqlstate", self->sqlstate)};
+    log_event(LOG_ERROR, NULL, NULL, f, 2, "database: %s", self->error);
+}
+
+db_t *db_connect(const char *conninfo, char *err, size_t errlen)
+{
+    db_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->conn = PQconnectdb(conninfo ? conninfo : "");
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(self->conn));
+        size_t n = strlen(err);
+        while (n > 0 && err[n - 1] == '\n')
+            err[--n] = '\0';
+        db_destroy(&self);
+        return NULL;
+    }
+    /* quiet NOTICEs such as "relation already exists, skipping" */
+    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
+    return self;
+}
+
+void db_destroy(db_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    PQfinish((*self_p)->conn);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+PGconn *db_conn(db_t *self)
+{
+    return self->conn;
+}
+
+unsigned db_generation(const db_t *self)
+{
+    return self->generation;
+}
+
+int db_ensure(db_t *self)
+{
+    if (PQstatus(self->conn) == CONNECTION_OK)
+        return RC_OK;
+    PQreset(self->conn);
+    self->nprepared = 0;
+    self->generation++;
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        s_note_error(self, "reconnect", NULL);
+        return RC_ERR_DB;
+    }
+    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
+    log_info("database: reconnected");
+    return RC_OK;
+}
+
+static int s_prepare(db_t *self, const db_stmt_t *stmt)
+{
+    for (int i = 0; i < self->nprepared; i++)
+        if (self->prepared[i] == stmt->name)
+            return RC_OK;
+    PGresult *res = PQprepare(self->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        s_note_error(self, stmt->name, res);
+    PQclear(res);
+    if (!ok)
+        return RC_ERR_DB;
+    if (self->nprepared < MAX_PREPARED)
+        self->prepared[self->nprepared++] = stmt->name;
+    return RC_OK;
+}
+
+PGresult *db_run(db_t *self, const db_stmt_t *stmt, const char *const *values,
+                 const int *lengths, const int *formats)
+{
+    if (s_prepare(self, stmt) != RC_OK)
+        return NULL;
+    PGresult *res = PQexecPrepared(self->conn, stmt->name, stmt->nparams, values, lengths,
+                                   formats, stmt->binary_result);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        self->sqlstate[0] = '\0';
+        return res;
+    }
+    s_note_error(self, stmt->name, res);
+    PQclear(res);
+    return NULL;
+}
+
+int db_do(db_t *self, const db_stmt_t *stmt, const char *const *values)
+{
+    PGresult *res = db_run(self, stmt, values, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    PQclear(res);
+    return RC_OK;
+}
+
+int db_exec_sql(db_t *self, const char *sql)
+{
+    PGresult *res = PQexec(self->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        s_note_error(self, "sql", res);
+    PQclear(res);
+    return ok ? RC_OK : RC_ERR_DB;
+}
+
+int db_begin(db_t *self)
+{
+    return db_exec_sql(self, "BEGIN");
+}
+
+int db_commit(db_t *self)
+{
+    return db_exec_sql(self, "COMMIT");
+}
+
+void db_rollback(db_t *self)
+{
+    if (PQtransactionStatus(self->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(self->conn, "ROLLBACK"));
+}
+
+const char *db_sqlstate(const db_t *self)
+{
+    return self->sqlstate;
+}
+
+const char *db_error(const db_t *self)
+{
+    return self->error;
+}

@@ -1,0 +1,39 @@
+/* poster.h: the sending side of intake's protocol, for rectifyctl and the
+ * tests: sends packed Envelopes over a DEALER socket, keeps a window of them
+ * in flight, matches each Ack to its event by id, and sends again, with the
+ * same id and bytes, what is not answered in time. */
+#ifndef RECTIFY_POSTER_H
+#define RECTIFY_POSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { POST_WAITING = 0, POST_ACCEPTED, POST_DUPLICATE, POST_REJECTED, POST_UNANSWERED } post_status_t;
+
+typedef struct {
+    char event_id[40];
+    uint8_t *frame; /* the packed Envelope; owned by the caller */
+    size_t len;
+    /* filled by poster_run */
+    post_status_t status;
+    char code[32];
+    char message[256];
+    int attempts;
+} post_item_t;
+
+typedef struct {
+    int timeout_ms; /* wait this long for an answer before sending again */
+    int retries;    /* sends after the first; then the item is POST_UNANSWERED */
+    int window;     /* most items in flight */
+} poster_opts_t;
+
+/* Sends every item and waits for the answers. Returns 0 when every item was
+ * answered (whatever the answer), RC_ERR_TIMEOUT when some were not, or
+ * RC_ERR_IO when the socket could not be set up. */
+int poster_run(void *zmq_ctx, const char *endpoint, post_item_t *items, size_t n,
+               const poster_opts_t *opts);
+
+/* Name of a status as rectifyctl prints it: "ACCEPTED", ... */
+const char *poster_status_name(post_status_t status);
+
+#endif

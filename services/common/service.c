@@ -1,0 +1,109 @@
+/* service.c: common start and stop of a service. */
+#include "service.h"
+#include "bus.h"
+#include "clock.h"
+#include "errors.h"
+#include "log.h"
+#include "migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define DB_WAIT_MS 30000
+
+int service_check_endpoint(service_t *svc, const char *setting)
+{
+    char err[512];
+    if (bus_check_plain(config_bool(svc->cfg, "allow_plain"), setting,
+                        config_str(svc->cfg, setting), err, sizeof err) != RC_OK) {
+        log_event(LOG_ERROR, NULL, NULL, NULL, 0, "config: %s", err);
+        return RC_ERR_CONFIG;
+    }
+    return RC_OK;
+}
+
+static db_t *s_connect_waiting(const char *conninfo)
+{
+    char err[512] = "";
+    int64_t until = clock_mono_ms() + DB_WAIT_MS;
+    for (int attempt = 0;; attempt++) {
+        db_t *db = db_connect(conninfo, err, sizeof err);
+        if (db)
+            return db;
+        if (clock_mono_ms() > until) {
+            log_error("%s; gave up after %d s", err, DB_WAIT_MS / 1000);
+            return NULL;
+        }
+        if (attempt == 0)
+            log_warn("%s; waiting for it", err);
+        usleep(500 * 1000);
+    }
+}
+
+int service_start(service_t *svc, const char *name, const char *summary, const char *log_pub_key,
+                  int argc, char **argv, int *exit_code)
+{
+    memset(svc, 0, sizeof *svc);
+    svc->name = name;
+    svc->sigfd = -1;
+    *exit_code = 1;
+    const char *file = NULL;
+    int exit_now = 0;
+    char program[64];
+    snprintf(program, sizeof program, "rectify-%s", name);
+    if (config_parse_args(argc, argv, program, summary, &file, &exit_now) != 0)
+        return -1;
+    if (exit_now) {
+        *exit_code = 0;
+        return -1;
+    }
+    char err[512];
+    svc->cfg = config_load(file, err, sizeof err);
+    if (!svc->cfg) {
+        fprintf(stderr, "%s: config: %s\n", program, err);
+        return -1;
+    }
+    svc->ctx = zmq_ctx_new();
+    if (!svc->ctx)
+        goto out_stop;
+    log_level_t level = log_level_from_name(config_str(svc->cfg, "log_level"));
+    const char *pub = config_str(svc->cfg, log_pub_key);
+    log_open(name, level, NULL, NULL);
+    if (*pub && service_check_endpoint(svc, log_pub_key) != RC_OK)
+        goto out_stop;
+    if (log_open(name, level, svc->ctx, pub) != RC_OK) {
+        log_error("config: %s: cannot bind %s: %s", log_pub_key, pub, zmq_strerror(zmq_errno()));
+        goto out_stop;
+    }
+    svc->sigfd = bus_signal_fd();
+    if (svc->sigfd < 0) {
+        log_error("cannot set up the signal descriptor");
+        goto out_stop;
+    }
+    svc->db = s_connect_waiting(config_str(svc->cfg, "db"));
+    if (!svc->db)
+        goto out_stop;
+    if (migrate_run(svc->db, NULL) != RC_OK)
+        goto out_stop;
+    return 0;
+
+out_stop:
+    service_stop(svc);
+    return -1;
+}
+
+void service_stop(service_t *svc)
+{
+    db_destroy(&svc->db);
+    log_close();
+    if (svc->ctx) {
+        zmq_ctx_term(svc->ctx);
+        svc->ctx = NULL;
+    }
+    if (svc->sigfd >= 0)
+        close(svc->sigfd);
+    svc->sigfd = -1;
+    config_destroy(&svc->cfg);
+}

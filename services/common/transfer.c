@@ -1,0 +1,413 @@
+/* transfer.c: outbox pump (sender) and inbox (receiver). */
+#include "transfer.h"
+#include "bus.h"
+#include "errors.h"
+#include "log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define LEADER_RETRY_MS 1000
+#define GAP_REWIND_MIN_MS 100
+
+struct outbox_pump_t {
+    db_t *db;
+    void *sock;
+    pump_opts_t opts;
+    bool leader;
+    unsigned db_generation;
+    int64_t last_sent; /* highest seq handed to the socket */
+    int64_t acked;     /* receiver applied every seq <= acked */
+    int64_t progress_ms, last_poll_ms, leader_try_ms, rewind_ms;
+    bool kicked;
+};
+
+static const db_stmt_t s_try_lock = {
+    "pump_try_lock", "SELECT pg_try_advisory_lock(hashtext('rectify.outbox.' || $1))", 1, 0};
+static const db_stmt_t s_load_acked = {
+    "pump_load_acked", "SELECT acked_through FROM outbox_counter WHERE dest = $1", 1, 0};
+static const db_stmt_t s_fetch = {"pump_fetch",
+                                  "SELECT seq::text, event_id::text, payload FROM outbox"
+                                  " WHERE dest = $1 AND seq > $2::bigint ORDER BY outbox.seq LIMIT $3",
+                                  3, 1};
+static const db_stmt_t s_ack_stmt = {
+    "pump_record_ack",
+    "WITH gone AS (DELETE FROM outbox WHERE dest = $1 AND seq <= $2::bigint)"
+    " UPDATE outbox_counter SET acked_through = greatest(acked_through, $2::bigint),"
+    " acked_at = now() WHERE dest = $1",
+    2, 0};
+
+outbox_pump_t *outbox_pump_new(db_t *db, void *zmq_ctx, const pump_opts_t *opts)
+{
+    outbox_pump_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->db = db;
+    self->opts = *opts;
+    self->sock = bus_socket(zmq_ctx, ZMQ_DEALER, 0);
+    if (!self->sock)
+        goto out_free_self;
+    /* queue only for a connected receiver: frames for a dead one are dropped
+     * by the resend logic anyway, and stale queues would reorder on reconnect */
+    int immediate = 1;
+    zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+    if (zmq_connect(self->sock, opts->endpoint) != 0)
+        goto out_close_sock;
+    self->kicked = true;
+    self->leader_try_ms = INT64_MIN / 2;
+    return self;
+
+out_close_sock:
+    zmq_close(self->sock);
+out_free_self:
+    free(self);
+    return NULL;
+}
+
+void outbox_pump_destroy(outbox_pump_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zmq_close((*self_p)->sock);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void *outbox_pump_socket(outbox_pump_t *self)
+{
+    return self->sock;
+}
+
+void outbox_pump_kick(outbox_pump_t *self)
+{
+    self->kicked = true;
+}
+
+int64_t outbox_pump_in_flight(const outbox_pump_t *self)
+{
+    return self->last_sent - self->acked;
+}
+
+static void s_log_pump(const outbox_pump_t *self, log_level_t level, const char *msg)
+{
+    log_field_t f[] = {LF_STR("dest", self->opts.dest), LF_INT("acked", self->acked),
+                       LF_INT("last_sent", self->last_sent)};
+    log_event(level, NULL, NULL, f, 3, "%s", msg);
+}
+
+static int s_take_leadership(outbox_pump_t *self, int64_t now)
+{
+    self->leader_try_ms = now;
+    const char *params[] = {self->opts.dest};
+    PGresult *res = db_run(self->db, &s_try_lock, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!got)
+        return RC_OK;
+    res = db_run(self->db, &s_load_acked, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        log_error("outbox: no counter row for destination %s", self->opts.dest);
+        return RC_ERR_NOTFOUND;
+    }
+    self->acked = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    self->last_sent = self->acked;
+    self->leader = true;
+    self->db_generation = db_generation(self->db);
+    self->progress_ms = now;
+    s_log_pump(self, LOG_INFO, "outbox: sending from here");
+    return RC_OK;
+}
+
+/* Reads up to the window's room of new rows and sends them as batches. */
+static int s_send_new(outbox_pump_t *self, int64_t now)
+{
+    for (;;) {
+        int64_t room = self->opts.window - (self->last_sent - self->acked);
+        if (room <= 0)
+            return RC_OK;
+        int limit = room < self->opts.batch_max ? (int)room : self->opts.batch_max;
+        char after[24], lim[16];
+        snprintf(after, sizeof after, "%" PRId64, self->last_sent);
+        snprintf(lim, sizeof lim, "%d", limit);
+        const char *params[] = {self->opts.dest, after, lim};
+        PGresult *res = db_run(self->db, &s_fetch, params, NULL, NULL);
+        if (!res)
+            return RC_ERR_DB;
+        int n = PQntuples(res);
+        if (n == 0) {
+            PQclear(res);
+            return RC_OK;
+        }
+        Rectify__Transfer *items = calloc((size_t)n, sizeof *items);
+        Rectify__Transfer **ptrs = calloc((size_t)n, sizeof *ptrs);
+        int rc = RC_OK;
+        if (!items || !ptrs) {
+            rc = RC_ERR_NOMEM;
+            goto out_free_items;
+        }
+        for (int i = 0; i < n; i++) {
+            rectify__transfer__init(&items[i]);
+            items[i].seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+            items[i].event_id = PQgetvalue(res, i, 1);
+            items[i].payload.data = (uint8_t *)PQgetvalue(res, i, 2);
+            items[i].payload.len = (size_t)PQgetlength(res, i, 2);
+            ptrs[i] = &items[i];
+        }
+        Rectify__Batch batch = RECTIFY__BATCH__INIT;
+        batch.source = (char *)self->opts.source;
+        batch.n_items = (size_t)n;
+        batch.items = ptrs;
+        size_t len = rectify__batch__get_packed_size(&batch);
+        zmq_msg_t msg;
+        if (zmq_msg_init_size(&msg, len) != 0) {
+            rc = RC_ERR_NOMEM;
+            goto out_free_items;
+        }
+        rectify__batch__pack(&batch, zmq_msg_data(&msg));
+        if (zmq_msg_send(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            /* no receiver connected (or its queue is full): try next tick;
+             * nothing is lost, the rows stay in the outbox */
+            rc = errno == EAGAIN ? RC_OK : RC_ERR_IO;
+            n = 0;
+            goto out_free_items;
+        }
+        if (self->last_sent == self->acked)
+            self->progress_ms = now; /* the ack timer starts with the first in flight */
+        self->last_sent = items[n - 1].seq;
+    out_free_items:
+        free(items);
+        free(ptrs);
+        PQclear(res);
+        if (rc != RC_OK || n < limit || n == 0)
+            return rc;
+    }
+}
+
+int outbox_pump_tick(outbox_pump_t *self, int64_t now)
+{
+    if (db_ensure(self->db) != RC_OK)
+        return RC_ERR_DB;
+    if (self->leader && self->db_generation != db_generation(self->db)) {
+        self->leader = false; /* the advisory lock went with the old connection */
+        self->leader_try_ms = INT64_MIN / 2;
+    }
+    if (!self->leader) {
+        if (now - self->leader_try_ms < LEADER_RETRY_MS)
+            return RC_OK;
+        int rc = s_take_leadership(self, now);
+        if (rc != RC_OK || !self->leader)
+            return rc;
+    }
+    if (self->last_sent > self->acked && now - self->progress_ms > self->opts.resend_timeout_ms) {
+        s_log_pump(self, LOG_WARN, "outbox: no acknowledgement in time; sending again");
+        self->last_sent = self->acked;
+        self->progress_ms = now;
+    }
+    if (!self->kicked && now - self->last_poll_ms < self->opts.poll_interval_ms)
+        return RC_OK;
+    self->kicked = false;
+    self->last_poll_ms = now;
+    return s_send_new(self, now);
+}
+
+static int s_record_ack(outbox_pump_t *self, const Rectify__BatchAck *ack, int64_t now)
+{
+    if (ack->applied_through > self->acked) {
+        char through[24];
+        snprintf(through, sizeof through, "%" PRId64, ack->applied_through);
+        const char *params[] = {self->opts.dest, through};
+        if (db_do(self->db, &s_ack_stmt, params) != RC_OK)
+            return RC_ERR_DB;
+        self->acked = ack->applied_through;
+        self->progress_ms = now;
+        if (self->last_sent < self->acked)
+            self->last_sent = self->acked; /* the receiver was ahead of us */
+        self->kicked = true;               /* the window has room again */
+    }
+    if (ack->gap && self->last_sent > self->acked && now - self->rewind_ms > GAP_REWIND_MIN_MS) {
+        s_log_pump(self, LOG_WARN, "outbox: receiver reports a gap; sending again in order");
+        self->rewind_ms = now;
+        self->last_sent = self->acked;
+        self->progress_ms = now;
+        self->kicked = true;
+    }
+    return RC_OK;
+}
+
+int outbox_pump_on_readable(outbox_pump_t *self, int64_t now)
+{
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return errno == EAGAIN ? RC_OK : RC_ERR_IO;
+        }
+        Rectify__BatchAck *ack =
+            rectify__batch_ack__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+        zmq_msg_close(&msg);
+        if (!ack) {
+            log_warn("outbox: dropped a malformed acknowledgement from %s", self->opts.dest);
+            continue;
+        }
+        int rc = self->leader ? s_record_ack(self, ack, now) : RC_OK;
+        rectify__batch_ack__free_unpacked(ack, NULL);
+        if (rc != RC_OK)
+            return rc;
+    }
+}
+
+/* --- receiver ------------------------------------------------------------ */
+
+static const db_stmt_t s_cursor_init = {
+    "inbox_cursor_init",
+    "INSERT INTO inbox_cursor (consumer, source) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, 0};
+static const db_stmt_t s_cursor_lock = {
+    "inbox_cursor_lock",
+    "SELECT applied_through FROM inbox_cursor WHERE consumer = $1 AND source = $2 FOR UPDATE", 2,
+    0};
+static const db_stmt_t s_cursor_set = {"inbox_cursor_set",
+                                       "UPDATE inbox_cursor SET applied_through = $3::bigint,"
+                                       " updated_at = now() WHERE consumer = $1 AND source = $2",
+                                       3, 0};
+
+int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *batch,
+                      int64_t *applied_through, bool *gap)
+{
+    const char *params[3] = {opts->consumer, batch->source, NULL};
+    int rc = RC_ERR_DB;
+    *gap = false;
+    if (opts->batch)
+        opts->batch(opts->arg, INBOX_BEGIN);
+    if (db_ensure(db) != RC_OK || db_begin(db) != RC_OK)
+        return RC_ERR_DB;
+    if (db_do(db, &s_cursor_init, params) != RC_OK)
+        goto out_rollback;
+    PGresult *res = db_run(db, &s_cursor_lock, params, NULL, NULL);
+    if (!res)
+        goto out_rollback;
+    int64_t cursor = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    int64_t start = cursor;
+    for (size_t i = 0; i < batch->n_items; i++) {
+        const Rectify__Transfer *item = batch->items[i];
+        if (item->seq <= cursor)
+            continue; /* a repeat: already applied */
+        if (item->seq != cursor + 1) {
+            *gap = true;
+            log_event(LOG_DEBUG, item->event_id, NULL,
+                      (log_field_t[]){LF_STR("source", batch->source), LF_INT("seq", item->seq),
+                                      LF_INT("applied_through", cursor)},
+                      3, "inbox: gap before this item; waiting for the sender to send again");
+            break;
+        }
+        rc = opts->apply(opts->arg, item);
+        if (rc != RC_OK)
+            goto out_rollback;
+        cursor = item->seq;
+    }
+    if (cursor != start) {
+        if (opts->batch && (rc = opts->batch(opts->arg, INBOX_FLUSH)) != RC_OK)
+            goto out_rollback;
+        char through[24];
+        snprintf(through, sizeof through, "%" PRId64, cursor);
+        params[2] = through;
+        if (db_do(db, &s_cursor_set, params) != RC_OK) {
+            rc = RC_ERR_DB;
+            goto out_rollback;
+        }
+    }
+    if (db_commit(db) != RC_OK) {
+        rc = RC_ERR_DB;
+        goto out_rollback;
+    }
+    if (cursor != start && opts->batch)
+        opts->batch(opts->arg, INBOX_COMMITTED);
+    *applied_through = cursor;
+    return RC_OK;
+
+out_rollback:
+    db_rollback(db);
+    if (rc == RC_OK)
+        rc = RC_ERR_DB;
+    return rc;
+}
+
+static void s_reply(void *router, zmq_msg_t *identity, const char *source, int64_t through,
+                    bool gap)
+{
+    Rectify__BatchAck ack = RECTIFY__BATCH_ACK__INIT;
+    ack.source = (char *)source;
+    ack.applied_through = through;
+    ack.gap = gap;
+    uint8_t buf[128];
+    size_t len = rectify__batch_ack__get_packed_size(&ack);
+    if (len > sizeof buf)
+        return;
+    rectify__batch_ack__pack(&ack, buf);
+    if (zmq_msg_send(identity, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(router, buf, len, ZMQ_DONTWAIT);
+}
+
+int inbox_on_readable(db_t *db, void *router, const inbox_opts_t *opts, int max_msgs)
+{
+    for (int m = 0; m < max_msgs; m++) {
+        zmq_msg_t identity, body;
+        zmq_msg_init(&identity);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&identity, router, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&identity);
+            zmq_msg_close(&body);
+            return errno == EAGAIN ? RC_OK : RC_ERR_IO;
+        }
+        int more = zmq_msg_more(&identity);
+        if (!more || zmq_msg_recv(&body, router, ZMQ_DONTWAIT) < 0) {
+            log_warn("inbox: dropped a frame without a body");
+            goto next;
+        }
+        while (zmq_msg_more(&body)) { /* discard unexpected extra frames */
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            zmq_msg_recv(&extra, router, ZMQ_DONTWAIT);
+            zmq_msg_close(&extra);
+        }
+        if (zmq_msg_size(&body) > opts->max_frame) {
+            log_warn("inbox: dropped a %zu-byte batch (limit %zu)", zmq_msg_size(&body),
+                     opts->max_frame);
+            goto next;
+        }
+        Rectify__Batch *batch =
+            rectify__batch__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+        if (!batch || !batch->source || !*batch->source) {
+            log_warn("inbox: dropped a malformed batch");
+            if (batch)
+                rectify__batch__free_unpacked(batch, NULL);
+            goto next;
+        }
+        int64_t through = 0;
+        bool gap = false;
+        int rc = inbox_apply_batch(db, opts, batch, &through, &gap);
+        if (rc == RC_OK)
+            s_reply(router, &identity, batch->source, through, gap);
+        else
+            log_event(LOG_ERROR, NULL, NULL, (log_field_t[]){LF_STR("source", batch->source)}, 1,
+                      "inbox: batch not applied (%s); the sender will send it again",
+                      rc_name(rc));
+        rectify__batch__free_unpacked(batch, NULL);
+    next:
+        zmq_msg_close(&identity);
+        zmq_msg_close(&body);
+    }
+    return RC_OK;
+}

@@ -1,0 +1,81 @@
+/* transfer.h: the delivery contract between two services.
+ *
+ * Sender side, the outbox pump: rows committed by outbox_put (in the same
+ * transaction as the effect that caused them) are sent in Batch messages over
+ * a DEALER socket; the receiver answers BatchAck with the highest sequence it
+ * has applied, and the pump records it and forgets those rows. What is not
+ * acknowledged within resend_timeout_ms, or when the pump (re)starts, is sent
+ * again. One pump per destination is active at a time (a PostgreSQL advisory
+ * lock), so several copies of a service may run.
+ *
+ * Receiver side, the inbox: a Batch is applied in one transaction together
+ * with the cursor of the highest applied sequence. A sequence at or below the
+ * cursor is a repeat and is skipped; one past cursor + 1 (a gap, after a
+ * receiver crash lost earlier frames) stops the batch there and is reported,
+ * so the sender re-sends in order. Effectively once, in order. */
+#ifndef RECTIFY_TRANSFER_H
+#define RECTIFY_TRANSFER_H
+
+#include "db.h"
+#include "rectify.pb-c.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct outbox_pump_t outbox_pump_t;
+
+typedef struct {
+    const char *source;   /* this service, e.g. "intake" */
+    const char *dest;     /* outbox destination, e.g. "workflow" */
+    const char *endpoint; /* where the receiver listens */
+    int batch_max;
+    int window; /* most rows in flight */
+    int resend_timeout_ms;
+    int poll_interval_ms;
+} pump_opts_t;
+
+/* Creates the pump with its connected DEALER socket. The strings in opts must
+ * outlive the pump. NULL on failure. */
+outbox_pump_t *outbox_pump_new(db_t *db, void *zmq_ctx, const pump_opts_t *opts);
+void outbox_pump_destroy(outbox_pump_t **self_p);
+/* The socket to include in zmq_poll (ZMQ_POLLIN: acknowledgements). */
+void *outbox_pump_socket(outbox_pump_t *self);
+/* Says that this process has just committed outbox rows: send without waiting
+ * for the next poll interval. */
+void outbox_pump_kick(outbox_pump_t *self);
+/* Reads the acknowledgements waiting on the socket. */
+int outbox_pump_on_readable(outbox_pump_t *self, int64_t now_ms);
+/* Sends what is new, re-sends after the timeout, retries leadership. */
+int outbox_pump_tick(outbox_pump_t *self, int64_t now_ms);
+/* Rows sent and not yet acknowledged by the receiver. */
+int64_t outbox_pump_in_flight(const outbox_pump_t *self);
+
+/* Called for each new item of a batch inside the receiver's transaction.
+ * Return 0 to go on; a negative rc rolls the whole batch back (not acked). */
+typedef int (*inbox_apply_fn)(void *arg, const Rectify__Transfer *item);
+typedef enum {
+    INBOX_BEGIN,    /* a batch starts: forget what the last one accumulated */
+    INBOX_FLUSH,    /* before commit: write what apply accumulated */
+    INBOX_COMMITTED /* after commit: log, wake pumps */
+} inbox_phase_t;
+/* Called at each phase of a batch that applies at least one new item
+ * (INBOX_BEGIN for every batch). May be NULL. */
+typedef int (*inbox_batch_fn)(void *arg, inbox_phase_t phase);
+
+typedef struct {
+    const char *consumer; /* this service, e.g. "workflow" */
+    inbox_apply_fn apply;
+    inbox_batch_fn batch;
+    void *arg;
+    size_t max_frame; /* larger Batch frames are dropped (logged) */
+} inbox_opts_t;
+
+/* Applies one Batch as described above. *applied_through and *gap are the
+ * acknowledgement to send. Returns 0, or a negative rc (nothing committed). */
+int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *batch,
+                      int64_t *applied_through, bool *gap);
+/* Reads the Batch frames waiting on a ROUTER socket (at most max_msgs),
+ * applies each and answers each sender with a BatchAck. */
+int inbox_on_readable(db_t *db, void *router, const inbox_opts_t *opts, int max_msgs);
+
+#endif

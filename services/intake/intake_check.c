@@ -1,0 +1,268 @@
+/* intake_check.c: the checks of an incoming Envelope, driven by a table of
+ * rules per event type and by protobuf-c's descriptors. */
+#include "intake_check.h"
+#include "errors.h"
+#include "ids.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What each event type demands beyond its proto3 shape. */
+typedef struct {
+    Rectify__Envelope__EventCase event_case;
+    const char *const *required; /* fields that must be non-empty / non-zero */
+    const char *const *dates;    /* string fields holding YYYY-MM-DD */
+} event_rule_t;
+
+static const char *const s_open_round_required[] = {"round_id", "group_name", "target_unit",
+                                                    "feedback_date", "kind", NULL};
+static const char *const s_open_round_dates[] = {"onsite_from", "onsite_to", "feedback_date",
+                                                 NULL};
+static const char *const s_post_problem_required[] = {"round_id", "problem_id", "aspect", "title",
+                                                      NULL};
+static const char *const s_none[] = {NULL};
+
+static const event_rule_t s_rules[] = {
+    {RECTIFY__ENVELOPE__EVENT_OPEN_ROUND, s_open_round_required, s_open_round_dates},
+    {RECTIFY__ENVELOPE__EVENT_POST_PROBLEM, s_post_problem_required, s_none},
+};
+
+static int s_refuse(intake_refusal_t *why, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_refuse(intake_refusal_t *why, const char *code, const char *fmt, ...)
+{
+    snprintf(why->code, sizeof why->code, "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why->message, sizeof why->message, fmt, ap);
+    va_end(ap);
+    return RC_ERR_INVALID;
+}
+
+/* Reads a varint at *p (below end); returns false when it does not fit. */
+static bool s_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* Looks for Envelope field 1 (event_id) among the first top-level fields of
+ * the wire format, without unpacking the rest. */
+static void s_peek_event_id(const uint8_t *data, size_t len, char *out, size_t outlen)
+{
+    const uint8_t *p = data, *end = data + len;
+    out[0] = '\0';
+    for (int fields = 0; fields < 8 && p < end; fields++) {
+        uint64_t key, n;
+        if (!s_varint(&p, end, &key))
+            return;
+        switch (key & 7) {
+        case 0:
+            if (!s_varint(&p, end, &n))
+                return;
+            break;
+        case 1:
+            if (end - p < 8)
+                return;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return;
+            p += 4;
+            break;
+        case 2:
+            if (!s_varint(&p, end, &n) || n > (uint64_t)(end - p))
+                return;
+            if ((key >> 3) == 1) {
+                if (n >= outlen)
+                    return;
+                memcpy(out, p, n);
+                out[n] = '\0';
+                if (!ids_is_uuid(out))
+                    out[0] = '\0';
+                return;
+            }
+            p += n;
+            break;
+        default:
+            return;
+        }
+    }
+}
+
+int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__Envelope **env,
+                  intake_refusal_t *why)
+{
+    *env = NULL;
+    why->event_id[0] = '\0';
+    if (len > max_bytes) {
+        s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
+        return s_refuse(why, "too_large", "message is %zu bytes; the limit is %zu", len,
+                        max_bytes);
+    }
+    if (len == 0)
+        return s_refuse(why, "malformed", "empty frame: expected a protobuf Envelope");
+    *env = rectify__envelope__unpack(NULL, len, data);
+    if (!*env) {
+        s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
+        return s_refuse(why, "malformed", "frame of %zu bytes is not a valid protobuf Envelope",
+                        len);
+    }
+    return RC_OK;
+}
+
+static bool s_valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n;
+        if (*p < 0x80)
+            n = 0;
+        else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
+            n = 1;
+        else if ((*p & 0xF0) == 0xE0)
+            n = 2;
+        else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
+            n = 3;
+        else
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+static bool s_valid_date(const char *s)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return false;
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || m < 1 || m > 12 || d < 1)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= days[m - 1] + (m == 2 && leap);
+}
+
+static bool s_in(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
+            return true;
+    return false;
+}
+
+/* Checks every field of the event message against its descriptor and rule. */
+static int s_check_event(const char *prefix, const ProtobufCMessage *msg, const event_rule_t *rule,
+                         intake_refusal_t *why)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const void *at = (const char *)msg + f->offset;
+        bool required = s_in(rule->required, f->name);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            continue; /* no repeated fields in the first events */
+        switch (f->type) {
+        case PROTOBUF_C_TYPE_STRING: {
+            const char *s = *(char *const *)at;
+            if (!s || !*s) {
+                if (required)
+                    return s_refuse(why, "missing_field", "%s.%s is required", prefix, f->name);
+                break;
+            }
+            size_t n = strlen(s);
+            if (n > INTAKE_MAX_STRING)
+                return s_refuse(why, "field_too_long", "%s.%s is %zu bytes; the limit is %d",
+                                prefix, f->name, n, INTAKE_MAX_STRING);
+            if (!s_valid_utf8(s))
+                return s_refuse(why, "invalid_field", "%s.%s is not valid UTF-8", prefix,
+                                f->name);
+            if (s_in(rule->dates, f->name) && !s_valid_date(s))
+                return s_refuse(why, "invalid_field", "%s.%s: \"%s\" is not a date (YYYY-MM-DD)",
+                                prefix, f->name, s);
+            break;
+        }
+        case PROTOBUF_C_TYPE_ENUM: {
+            int v = *(const int *)at;
+            const ProtobufCEnumDescriptor *ed = f->descriptor;
+            if (v == 0 && required)
+                return s_refuse(why, "missing_field", "%s.%s is required (one of the %s values)",
+                                prefix, f->name, ed->short_name);
+            if (!protobuf_c_enum_descriptor_get_value(ed, v))
+                return s_refuse(why, "invalid_field", "%s.%s: %d is not a %s value", prefix,
+                                f->name, v, ed->short_name);
+            break;
+        }
+        default:
+            if (required) /* a rule naming a field this check cannot judge is a bug */
+                return s_refuse(why, "invalid_field", "%s.%s cannot be checked", prefix, f->name);
+        }
+    }
+    return RC_OK;
+}
+
+int intake_check(const Rectify__Envelope *env, const char **event_type, intake_refusal_t *why)
+{
+    *event_type = NULL;
+    if (!env->event_id || !*env->event_id)
+        return s_refuse(why, "missing_field", "event_id is required (a UUID chosen by the sender)");
+    if (!ids_is_uuid(env->event_id))
+        return s_refuse(why, "invalid_field", "event_id: \"%.40s\" is not a UUID", env->event_id);
+    if (!env->unit || !*env->unit)
+        return s_refuse(why, "missing_field", "unit is required (the sending unit's code)");
+    size_t n = strlen(env->unit);
+    if (n > INTAKE_MAX_UNIT)
+        return s_refuse(why, "field_too_long", "unit is %zu bytes; the limit is %d", n,
+                        INTAKE_MAX_UNIT);
+    for (const char *p = env->unit; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+              *p == '.'))
+            return s_refuse(why, "invalid_field",
+                            "unit: \"%.64s\" may hold only a-z, 0-9, '-', '_' and '.'", env->unit);
+    if (env->sent_at_ms < 0)
+        return s_refuse(why, "invalid_field", "sent_at_ms: %lld is negative",
+                        (long long)env->sent_at_ms);
+
+    if (env->event_case == RECTIFY__ENVELOPE__EVENT__NOT_SET) {
+        if (env->base.n_unknown_fields > 0)
+            return s_refuse(why, "unknown_event",
+                            "event: field number %u is not an event type this intake knows",
+                            env->base.unknown_fields[0].tag);
+        return s_refuse(why, "missing_field", "event: no event type is set");
+    }
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &rectify__envelope__descriptor, (unsigned)env->event_case);
+    const event_rule_t *rule = NULL;
+    for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++)
+        if (s_rules[i].event_case == env->event_case)
+            rule = &s_rules[i];
+    if (!f || !rule)
+        return s_refuse(why, "unknown_event", "event: field number %d has no rules in intake",
+                        (int)env->event_case);
+    const ProtobufCMessage *event = *(ProtobufCMessage *const *)((const char *)env + f->offset);
+    if (!event)
+        return s_refuse(why, "missing_field", "%s is empty", f->name);
+    int rc = s_check_event(f->name, event, rule, why);
+    if (rc == RC_OK)
+        *event_type = f->name;
+    return rc;
+}

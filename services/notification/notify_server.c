@@ -1,0 +1,213 @@
+/* notify_server.c: store notices, deliver them, record each delivery. */
+#include "notify_server.h"
+#include "bus.h"
+#include "clock.h"
+#include "errors.h"
+#include "log.h"
+#include "pgarr.h"
+#include "transfer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define DELIVER_MAX 1000
+#define SWEEP_INTERVAL_MS 1000
+
+struct notify_server_t {
+    service_t *svc;
+    void *router;
+    inbox_opts_t inbox;
+    pgarr_t ids, event_ids, kinds, units, subjects, bodies;
+    int stored;
+    int64_t last_sweep_ms;
+};
+
+static const db_stmt_t s_store = {
+    "notify_store",
+    "WITH n AS (INSERT INTO notification (notice_id, event_id, kind, unit, subject, body)"
+    "   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
+    "   $6::text[]) ON CONFLICT (notice_id) DO NOTHING RETURNING notice_id)"
+    " INSERT INTO delivery (notice_id, channel, recipient)"
+    " SELECT notice_id, 'log', 'log' FROM n",
+    6, 0};
+
+/* Claims pending log deliveries; SKIP LOCKED lets two notification
+ * processes share the work without delivering anything twice. */
+static const db_stmt_t s_claim_log = {
+    "notify_claim_log",
+    "SELECT d.notice_id::text, n.event_id::text, n.kind, n.unit, n.subject, n.body"
+    " FROM delivery d JOIN notification n USING (notice_id)"
+    " WHERE d.status = 'pending' AND d.channel = 'log'"
+    " ORDER BY d.updated_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED",
+    1, 0};
+static const db_stmt_t s_mark_sent = {
+    "notify_mark_sent",
+    "UPDATE delivery SET status = 'sent', attempts = attempts + 1, updated_at = now()"
+    " WHERE channel = 'log' AND notice_id = ANY($1::uuid[])",
+    1, 0};
+
+static void s_reset(notify_server_t *self)
+{
+    pgarr_t *all[] = {&self->ids,   &self->event_ids, &self->kinds,
+                      &self->units, &self->subjects,  &self->bodies};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pgarr_free(all[i]);
+    self->stored = 0;
+}
+
+/* Delivers the pending log-channel deliveries: one log line each. */
+static int s_deliver_log(notify_server_t *self)
+{
+    db_t *db = self->svc->db;
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", DELIVER_MAX);
+    const char *params[] = {limit};
+    if (db_ensure(db) != RC_OK || db_begin(db) != RC_OK)
+        return RC_ERR_DB;
+    PGresult *res = db_run(db, &s_claim_log, params, NULL, NULL);
+    if (!res) {
+        db_rollback(db);
+        return RC_ERR_DB;
+    }
+    int n = PQntuples(res);
+    pgarr_t ids;
+    pgarr_init(&ids);
+    for (int i = 0; i < n; i++) {
+        log_field_t f[] = {LF_STR("notice_id", PQgetvalue(res, i, 0)),
+                           LF_STR("kind", PQgetvalue(res, i, 2)), LF_STR("channel", "log"),
+                           LF_STR("body", PQgetvalue(res, i, 5))};
+        log_event(LOG_INFO, PQgetvalue(res, i, 1), PQgetvalue(res, i, 3), f, 4, "notice: %s",
+                  PQgetvalue(res, i, 4));
+        pgarr_add_text(&ids, PQgetvalue(res, i, 0));
+    }
+    PQclear(res);
+    int rc = RC_OK;
+    if (n > 0) {
+        const char *mark[] = {pgarr_text(&ids)};
+        rc = mark[0] ? db_do(db, &s_mark_sent, mark) : RC_ERR_NOMEM;
+    }
+    pgarr_free(&ids);
+    if (rc == RC_OK)
+        rc = db_commit(db);
+    if (rc != RC_OK)
+        db_rollback(db); /* the lines went out; they go out again next time */
+    return rc;
+}
+
+static int s_apply(void *arg, const Rectify__Transfer *item)
+{
+    notify_server_t *self = arg;
+    Rectify__Notice *n = rectify__notice__unpack(NULL, item->payload.len, item->payload.data);
+    if (!n) {
+        log_event(LOG_ERROR, item->event_id, NULL, (log_field_t[]){LF_INT("seq", item->seq)}, 1,
+                  "stored notice does not unpack; batch held back");
+        return RC_ERR_INVALID;
+    }
+    pgarr_add_text(&self->ids, n->notice_id);
+    pgarr_add_text(&self->event_ids, n->event_id);
+    pgarr_add_text(&self->kinds, n->kind);
+    pgarr_add_text(&self->units, n->unit);
+    pgarr_add_text(&self->subjects, n->subject);
+    pgarr_add_text(&self->bodies, n->body);
+    self->stored++;
+    rectify__notice__free_unpacked(n, NULL);
+    return RC_OK;
+}
+
+static int s_batch(void *arg, inbox_phase_t phase)
+{
+    notify_server_t *self = arg;
+    switch (phase) {
+    case INBOX_BEGIN:
+        s_reset(self);
+        return RC_OK;
+    case INBOX_FLUSH: {
+        const char *p[] = {pgarr_text(&self->ids),   pgarr_text(&self->event_ids),
+                           pgarr_text(&self->kinds), pgarr_text(&self->units),
+                           pgarr_text(&self->subjects), pgarr_text(&self->bodies)};
+        for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+            if (!p[i])
+                return RC_ERR_NOMEM;
+        return db_do(self->svc->db, &s_store, p);
+    }
+    case INBOX_COMMITTED:
+        return s_deliver_log(self);
+    }
+    return RC_OK;
+}
+
+notify_server_t *notify_server_new(service_t *svc)
+{
+    notify_server_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->svc = svc;
+    if (service_check_endpoint(svc, "notify_bind") != RC_OK)
+        goto out_free_self;
+    const char *bind = config_str(svc->cfg, "notify_bind");
+    self->router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
+    if (!self->router || zmq_bind(self->router, bind) != 0) {
+        log_error("config: notify_bind: cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
+        goto out_close_router;
+    }
+    self->inbox = (inbox_opts_t){
+        .consumer = "notify",
+        .apply = s_apply,
+        .batch = s_batch,
+        .arg = self,
+        .max_frame = BUS_HARD_MAX_FRAME,
+    };
+    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", bind)}, 1,
+              "notification listening");
+    return self;
+
+out_close_router:
+    if (self->router)
+        zmq_close(self->router);
+out_free_self:
+    free(self);
+    return NULL;
+}
+
+void notify_server_destroy(notify_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    notify_server_t *self = *self_p;
+    if (self->router)
+        zmq_close(self->router);
+    s_reset(self);
+    free(self);
+    *self_p = NULL;
+}
+
+int notify_server_run(notify_server_t *self)
+{
+    service_t *svc = self->svc;
+    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
+    zmq_pollitem_t items[] = {
+        {self->router, 0, ZMQ_POLLIN, 0},
+        {NULL, svc->sigfd, ZMQ_POLLIN, 0},
+    };
+    s_deliver_log(self); /* what a previous run claimed but did not finish */
+    for (;;) {
+        if (zmq_poll(items, 2, poll_ms) < 0 && zmq_errno() != EINTR)
+            break;
+        if (items[1].revents & ZMQ_POLLIN) {
+            log_info("notification stopping (signal %d)", bus_signal_read(svc->sigfd));
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            inbox_on_readable(svc->db, self->router, &self->inbox, 16);
+        int64_t now = clock_mono_ms();
+        if (now - self->last_sweep_ms >= SWEEP_INTERVAL_MS) {
+            self->last_sweep_ms = now;
+            s_deliver_log(self);
+        }
+    }
+    log_info("notification stopped");
+    return 0;
+}

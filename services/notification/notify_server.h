@@ -1,0 +1,15 @@
+/* notify_server.h: notification's loop. Stores workflow's notices (inbox)
+ * with one delivery row per channel and recipient, then delivers. The log
+ * channel is the only one so far: a JSON line per notice on the log stream. */
+#ifndef RECTIFY_NOTIFY_SERVER_H
+#define RECTIFY_NOTIFY_SERVER_H
+
+#include "service.h"
+
+typedef struct notify_server_t notify_server_t;
+
+notify_server_t *notify_server_new(service_t *svc);
+int notify_server_run(notify_server_t *self);
+void notify_server_destroy(notify_server_t **self_p);
+
+#endif

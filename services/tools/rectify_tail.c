@@ -1,0 +1,200 @@
+/* rectify-tail: follows the live log streams of all three services at once.
+ *
+ *   rectify-tail [--config FILE] [--level L] [--service S] [--unit U]
+ *                [--event ID] [--json] [--count N] [--timeout-ms N] [ENDPOINT...]
+ *
+ * Without endpoints it subscribes to intake_log_pub, workflow_log_pub and
+ * notify_log_pub of the configuration. Errors stand out (red on a terminal). */
+#include "bus.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define MAX_ENDPOINTS 16
+
+typedef struct {
+    log_level_t min_level;
+    const char *service, *unit, *event_id;
+    int as_json;
+    long count;      /* stop after this many lines shown; 0 = never */
+    long timeout_ms; /* stop after this long; 0 = never */
+    int color;
+} s_filter_t;
+
+static void s_usage(FILE *out)
+{
+    fprintf(out, "usage: rectify-tail [--config FILE] [--level debug|info|warn|error]\n"
+                 "                    [--service NAME] [--unit CODE] [--event ID] [--json]\n"
+                 "                    [--count N] [--timeout-ms N] [ENDPOINT...]\n\n"
+                 "Follows the services' live logs; without endpoints, those of the config.\n");
+}
+
+static const char *s_get(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* Returns 1 when the line was shown. */
+static int s_show(const s_filter_t *f, const char *line, size_t len)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(line, len, 0, &jerr);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return 0;
+    }
+    const char *level = s_get(o, "level");
+    int shown = 0;
+    if (log_level_from_name(level) < f->min_level ||
+        (f->service && strcmp(f->service, s_get(o, "service"))) ||
+        (f->unit && strcmp(f->unit, s_get(o, "unit"))) ||
+        (f->event_id && strcmp(f->event_id, s_get(o, "event_id"))))
+        goto out_free;
+    shown = 1;
+    if (f->as_json) {
+        fwrite(line, 1, len, stdout);
+        fputc('\n', stdout);
+        goto out_flush;
+    }
+    const char *msg = s_get(o, "msg");
+    int alarm = !strcmp(level, "error") || strstr(msg, "red card") || strstr(msg, "dead letter");
+    const char *on = f->color ? (alarm ? "\033[1;31m" : !strcmp(level, "warn") ? "\033[33m" : "")
+                              : "";
+    const char *off = f->color && *on ? "\033[0m" : "";
+    const char *ts = s_get(o, "ts");
+    printf("%s%s %-5s %-8s", on, strlen(ts) > 11 ? ts + 11 : ts, level, s_get(o, "service"));
+    if (*s_get(o, "unit"))
+        printf(" [%s]", s_get(o, "unit"));
+    if (*s_get(o, "event_id"))
+        printf(" %.8s", s_get(o, "event_id"));
+    printf(" %s", msg);
+    const char *key;
+    json_t *value;
+    json_object_foreach(o, key, value)
+    {
+        static const char *known[] = {"ts", "level", "service", "unit", "event_id", "msg", NULL};
+        int skip = 0;
+        for (int i = 0; known[i]; i++)
+            skip |= !strcmp(key, known[i]);
+        if (skip)
+            continue;
+        if (json_is_string(value))
+            printf(" %s=%s", key, json_string_value(value));
+        else if (json_is_integer(value))
+            printf(" %s=%" JSON_INTEGER_FORMAT, key, json_integer_value(value));
+        else if (json_is_true(value))
+            printf(" %s=true", key);
+    }
+    printf("%s\n", off);
+out_flush:
+    fflush(stdout);
+out_free:
+    json_decref(o);
+    return shown;
+}
+
+int main(int argc, char **argv)
+{
+    s_filter_t f = {.min_level = LOG_DEBUG, .color = isatty(STDOUT_FILENO)};
+    const char *file = NULL, *endpoints[MAX_ENDPOINTS];
+    int nend = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--help")) {
+            s_usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--config") && has)
+            file = argv[++i];
+        else if (!strcmp(a, "--level") && has) {
+            const char *l = argv[++i];
+            if (strcmp(l, "debug") && strcmp(l, "info") && strcmp(l, "warn") && strcmp(l, "error")) {
+                fprintf(stderr, "rectify-tail: --level: \"%s\" is not debug, info, warn or error\n", l);
+                return 2;
+            }
+            f.min_level = log_level_from_name(l);
+        } else if (!strcmp(a, "--service") && has)
+            f.service = argv[++i];
+        else if (!strcmp(a, "--unit") && has)
+            f.unit = argv[++i];
+        else if (!strcmp(a, "--event") && has)
+            f.event_id = argv[++i];
+        else if (!strcmp(a, "--json"))
+            f.as_json = 1;
+        else if ((!strcmp(a, "--count") || !strcmp(a, "--timeout-ms")) && has) {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(argv[++i], &end, 10);
+            if (errno || !end || *end || v < 0) {
+                fprintf(stderr, "rectify-tail: %s: \"%s\" is not a whole number\n", a, argv[i]);
+                return 2;
+            }
+            if (!strcmp(a, "--count"))
+                f.count = v;
+            else
+                f.timeout_ms = v;
+        } else if (a[0] != '-' && nend < MAX_ENDPOINTS)
+            endpoints[nend++] = a;
+        else {
+            fprintf(stderr, "rectify-tail: unknown argument \"%s\" (try --help)\n", a);
+            return 2;
+        }
+    }
+    char err[512];
+    config_t *cfg = config_load(file, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "rectify-tail: config: %s\n", err);
+        return 2;
+    }
+    if (nend == 0) {
+        static const char *keys[] = {"intake_log_pub", "workflow_log_pub", "notify_log_pub"};
+        for (int k = 0; k < 3; k++)
+            if (*config_str(cfg, keys[k]))
+                endpoints[nend++] = config_str(cfg, keys[k]);
+    }
+    void *ctx = zmq_ctx_new();
+    void *sub = bus_socket(ctx, ZMQ_SUB, 0);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    for (int k = 0; k < nend; k++)
+        if (zmq_connect(sub, endpoints[k]) != 0) {
+            fprintf(stderr, "rectify-tail: cannot connect %s: %s\n", endpoints[k],
+                    zmq_strerror(zmq_errno()));
+            zmq_close(sub);
+            zmq_ctx_term(ctx);
+            config_destroy(&cfg);
+            return 2;
+        }
+    int sigfd = bus_signal_fd();
+    int64_t until = f.timeout_ms ? clock_mono_ms() + f.timeout_ms : 0;
+    long shown = 0;
+    zmq_pollitem_t items[] = {{sub, 0, ZMQ_POLLIN, 0}, {NULL, sigfd, ZMQ_POLLIN, 0}};
+    while ((!f.count || shown < f.count) && (!until || clock_mono_ms() < until)) {
+        if (zmq_poll(items, sigfd >= 0 ? 2 : 1, 100) < 0 && zmq_errno() != EINTR)
+            break;
+        if (sigfd >= 0 && (items[1].revents & ZMQ_POLLIN))
+            break;
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, sub, ZMQ_DONTWAIT) >= 0)
+            shown += s_show(&f, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+    }
+    if (sigfd >= 0)
+        close(sigfd);
+    zmq_close(sub);
+    zmq_ctx_term(ctx);
+    config_destroy(&cfg);
+    return 0;
+}

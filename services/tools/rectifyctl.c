@@ -1,0 +1,423 @@
+/* rectifyctl: the command-line client of Rectify.
+ *
+ *   rectifyctl [--config FILE] migrate
+ *   rectifyctl [--config FILE] post [--timeout-ms N] [--retries N] FILE|-
+ *   rectifyctl [--config FILE] status [--json]
+ */
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "errors.h"
+#include "ids.h"
+#include "log.h"
+#include "migrate.h"
+#include "pbjson.h"
+#include "poster.h"
+#include "rectify.pb-c.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define MAX_LINE_BYTES (16 * 1024 * 1024)
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rectifyctl [--config FILE] COMMAND [ARGS]\n\n"
+            "commands:\n"
+            "  migrate                 apply the database migrations that are missing\n"
+            "  post [OPTIONS] FILE|-   send events (JSON, one object a line) to intake and\n"
+            "                          print each acknowledgement as a JSON line; exits 1 if\n"
+            "                          any event was rejected or not answered\n"
+            "      --timeout-ms N      wait this long for an answer before sending again (2000)\n"
+            "      --retries N         sends after the first before giving up (5)\n"
+            "  status [--json]         what the services hold: events, outcomes, queues\n\n");
+    config_print_help(out);
+}
+
+static int s_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static db_t *s_connect(const config_t *cfg)
+{
+    char err[512];
+    db_t *db = db_connect(config_str(cfg, "db"), err, sizeof err);
+    if (!db)
+        fprintf(stderr, "rectifyctl: %s\n", err);
+    return db;
+}
+
+static int s_cmd_migrate(const config_t *cfg)
+{
+    db_t *db = s_connect(cfg);
+    if (!db)
+        return 1;
+    int applied = 0;
+    int rc = migrate_run(db, &applied);
+    db_destroy(&db);
+    if (rc != RC_OK) {
+        fprintf(stderr, "rectifyctl: migrate failed (%s)\n", rc_name(rc));
+        return 1;
+    }
+    printf("migrations: %d applied now, %d known\n", applied, migrations_count);
+    return 0;
+}
+
+/* One input line turned into an item, or refused locally. */
+typedef struct {
+    long line;
+    char local_code[32];
+    char local_message[300];
+} s_line_t;
+
+static void s_print_result(long line, const char *event_id, const char *status, const char *code,
+                           const char *message)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "line", (json_int_t)line, "event_id",
+                          event_id, "status", status, "code", code, "message", message);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(o);
+}
+
+/* Reads one line of any length up to MAX_LINE_BYTES; returns NULL at EOF. */
+static char *s_read_line(FILE *in, int *too_long)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    *too_long = 0;
+    if (!buf)
+        return NULL;
+    int c;
+    while ((c = fgetc(in)) != EOF && c != '\n') {
+        if (len + 2 > cap) {
+            if (cap >= MAX_LINE_BYTES) {
+                *too_long = 1;
+                continue; /* skip the rest of the line */
+            }
+            char *p = realloc(buf, cap * 2);
+            if (!p) {
+                free(buf);
+                return NULL;
+            }
+            buf = p;
+            cap *= 2;
+        }
+        buf[len++] = (char)c;
+    }
+    if (c == EOF && len == 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Builds the packed Envelope for one JSON line. Fills item, or line->local_*. */
+static void s_build(const char *text, post_item_t *item, s_line_t *line)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj) {
+        snprintf(line->local_code, sizeof line->local_code, "bad_json");
+        snprintf(line->local_message, sizeof line->local_message, "column %d: %s", jerr.column,
+                 jerr.text);
+        return;
+    }
+    char err[256];
+    ProtobufCMessage *msg = NULL;
+    int rc = pbjson_parse(&rectify__envelope__descriptor, obj, &msg, err, sizeof err);
+    json_decref(obj);
+    if (rc != RC_OK) {
+        snprintf(line->local_code, sizeof line->local_code, "bad_field");
+        snprintf(line->local_message, sizeof line->local_message, "%s", err);
+        return;
+    }
+    Rectify__Envelope *env = (Rectify__Envelope *)msg;
+    if (!env->event_id || !*env->event_id) { /* the sender did not choose one: we do */
+        char id[IDS_UUID_LEN + 1];
+        ids_new_uuid(id);
+        char *copy = strdup(id);
+        if (copy) {
+            if (env->event_id != protobuf_c_empty_string)
+                free(env->event_id);
+            env->event_id = copy;
+        }
+    }
+    if (env->sent_at_ms == 0)
+        env->sent_at_ms = clock_now_ms();
+    snprintf(item->event_id, sizeof item->event_id, "%s", env->event_id);
+    item->len = rectify__envelope__get_packed_size(env);
+    item->frame = malloc(item->len ? item->len : 1);
+    if (item->frame)
+        rectify__envelope__pack(env, item->frame);
+    else {
+        snprintf(line->local_code, sizeof line->local_code, "no_memory");
+        snprintf(line->local_message, sizeof line->local_message, "out of memory");
+    }
+    rectify__envelope__free_unpacked(env, NULL);
+}
+
+static int s_cmd_post(const config_t *cfg, int argc, char **argv)
+{
+    poster_opts_t opts = {.timeout_ms = 2000, .retries = 5, .window = 1000};
+    const char *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        long v;
+        if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
+            if (s_parse_int(argv[++i], 10, 600000, &v) < 0) {
+                fprintf(stderr, "rectifyctl post: --timeout-ms: \"%s\" is not 10..600000\n",
+                        argv[i]);
+                return 2;
+            }
+            opts.timeout_ms = (int)v;
+        } else if (!strcmp(argv[i], "--retries") && i + 1 < argc) {
+            if (s_parse_int(argv[++i], 0, 1000, &v) < 0) {
+                fprintf(stderr, "rectifyctl post: --retries: \"%s\" is not 0..1000\n", argv[i]);
+                return 2;
+            }
+            opts.retries = (int)v;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            fprintf(stderr, "rectifyctl post: unexpected argument \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "rectifyctl post: name a FILE, or - for standard input\n");
+        return 2;
+    }
+    FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    if (!in) {
+        fprintf(stderr, "rectifyctl post: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    size_t cap = 1024, n = 0;
+    post_item_t *items = calloc(cap, sizeof *items);
+    s_line_t *lines = calloc(cap, sizeof *lines);
+    int status = 0;
+    long lineno = 0;
+    char *text;
+    int too_long;
+    while (items && lines && (text = s_read_line(in, &too_long))) {
+        lineno++;
+        const char *p = text;
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        if (*p == '\0' || *p == '#') {
+            free(text);
+            continue;
+        }
+        if (n == cap) {
+            post_item_t *ni = realloc(items, 2 * cap * sizeof *items);
+            s_line_t *nl = ni ? realloc(lines, 2 * cap * sizeof *lines) : NULL;
+            if (ni)
+                items = ni;
+            if (nl)
+                lines = nl;
+            if (!ni || !nl) {
+                free(text);
+                fprintf(stderr, "rectifyctl post: out of memory\n");
+                status = 2;
+                break;
+            }
+            memset(items + cap, 0, cap * sizeof *items);
+            memset(lines + cap, 0, cap * sizeof *lines);
+            cap *= 2;
+        }
+        lines[n].line = lineno;
+        if (too_long) {
+            snprintf(lines[n].local_code, sizeof lines[n].local_code, "bad_json");
+            snprintf(lines[n].local_message, sizeof lines[n].local_message,
+                     "line is longer than %d bytes", MAX_LINE_BYTES);
+        } else {
+            s_build(text, &items[n], &lines[n]);
+        }
+        free(text);
+        n++;
+    }
+    if (in != stdin)
+        fclose(in);
+    if (status != 0 || !items || !lines)
+        goto out_free;
+
+    /* send only the lines that built; keep the others' local refusals */
+    post_item_t *send = calloc(n ? n : 1, sizeof *send);
+    size_t *map = calloc(n ? n : 1, sizeof *map);
+    size_t nsend = 0;
+    if (!send || !map) {
+        free(send);
+        free(map);
+        status = 2;
+        goto out_free;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!lines[i].local_code[0]) {
+            map[nsend] = i;
+            send[nsend++] = items[i];
+        }
+    void *ctx = zmq_ctx_new();
+    int rc = poster_run(ctx, config_str(cfg, "intake_bind"), send, nsend, &opts);
+    if (rc == RC_ERR_IO || rc == RC_ERR_NOMEM) {
+        fprintf(stderr, "rectifyctl post: cannot reach intake at %s\n",
+                config_str(cfg, "intake_bind"));
+        status = 2;
+    }
+    for (size_t k = 0; k < nsend; k++)
+        items[map[k]] = send[k];
+    zmq_ctx_term(ctx);
+    free(send);
+    free(map);
+    for (size_t i = 0; i < n; i++) {
+        if (lines[i].local_code[0]) {
+            s_print_result(lines[i].line, "", "REJECTED", lines[i].local_code,
+                           lines[i].local_message);
+            status = status ? status : 1;
+            continue;
+        }
+        post_item_t *it = &items[i];
+        s_print_result(lines[i].line, it->event_id, poster_status_name(it->status), it->code,
+                       it->message);
+        if (it->status == POST_REJECTED || it->status == POST_UNANSWERED ||
+            it->status == POST_WAITING)
+            status = status ? status : 1;
+    }
+out_free:
+    for (size_t i = 0; items && i < n; i++)
+        free(items[i].frame);
+    free(items);
+    free(lines);
+    return status;
+}
+
+/* status: what each service holds, from the database. */
+static const db_stmt_t s_status = {
+    "ctl_status",
+    "SELECT (SELECT count(*) FROM intake_event),"
+    " (SELECT count(*) FROM wf_event WHERE outcome = 'applied'),"
+    " (SELECT count(*) FROM wf_event WHERE outcome = 'refused'),"
+    " (SELECT count(*) FROM inspection_round),"
+    " (SELECT count(*) FROM feedback_problem),"
+    " (SELECT count(*) FROM notification),"
+    " (SELECT count(*) FROM delivery WHERE status = 'sent'),"
+    " (SELECT count(*) FROM delivery WHERE status = 'pending'),"
+    " (SELECT count(*) FROM outbox WHERE dest = 'workflow'),"
+    " (SELECT count(*) FROM outbox WHERE dest = 'notify')",
+    0, 0};
+static const db_stmt_t s_refusals = {
+    "ctl_refusals",
+    "SELECT event_id::text, event_type, unit, code, message FROM wf_event"
+    " WHERE outcome = 'refused' ORDER BY seq DESC LIMIT 20",
+    0, 0};
+
+static int s_cmd_status(const config_t *cfg, int argc, char **argv)
+{
+    int as_json = argc > 0 && !strcmp(argv[0], "--json");
+    db_t *db = s_connect(cfg);
+    if (!db)
+        return 1;
+    PGresult *res = db_run(db, &s_status, NULL, NULL, NULL);
+    PGresult *ref = res ? db_run(db, &s_refusals, NULL, NULL, NULL) : NULL;
+    if (!res || !ref) {
+        fprintf(stderr, "rectifyctl status: %s\n", db_error(db));
+        PQclear(res);
+        db_destroy(&db);
+        return 1;
+    }
+    static const char *names[] = {"events_accepted",   "events_applied",  "events_refused",
+                                  "rounds",            "problems",        "notices",
+                                  "deliveries_sent",   "deliveries_pending",
+                                  "queued_to_workflow", "queued_to_notify"};
+    static const char *labels[] = {"intake: events accepted",     "workflow: events applied",
+                                   "workflow: events refused",    "workflow: inspection rounds",
+                                   "workflow: feedback problems", "notify: notices",
+                                   "notify: deliveries sent",     "notify: deliveries pending",
+                                   "queued intake -> workflow",   "queued workflow -> notify"};
+    if (as_json) {
+        json_t *o = json_object();
+        for (int i = 0; i < 10; i++)
+            json_object_set_new(o, names[i], json_integer(strtoll(PQgetvalue(res, 0, i), NULL, 10)));
+        json_t *arr = json_array();
+        for (int r = 0; r < PQntuples(ref); r++)
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "event_id",
+                                                 PQgetvalue(ref, r, 0), "type",
+                                                 PQgetvalue(ref, r, 1), "unit",
+                                                 PQgetvalue(ref, r, 2), "code",
+                                                 PQgetvalue(ref, r, 3), "message",
+                                                 PQgetvalue(ref, r, 4)));
+        json_object_set_new(o, "recent_refusals", arr);
+        char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(o);
+    } else {
+        for (int i = 0; i < 10; i++)
+            printf("%-30s %10s\n", labels[i], PQgetvalue(res, 0, i));
+        if (PQntuples(ref) > 0)
+            printf("\nrecent refusals:\n");
+        for (int r = 0; r < PQntuples(ref); r++)
+            printf("  %s %-14s %-10s %s: %s\n", PQgetvalue(ref, r, 0), PQgetvalue(ref, r, 1),
+                   PQgetvalue(ref, r, 2), PQgetvalue(ref, r, 3), PQgetvalue(ref, r, 4));
+    }
+    PQclear(res);
+    PQclear(ref);
+    db_destroy(&db);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            s_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            file = argv[++i];
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        s_usage(stderr);
+        return 2;
+    }
+    char err[512];
+    config_t *cfg = config_load(file, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "rectifyctl: config: %s\n", err);
+        return 2;
+    }
+    log_open("rectifyctl", log_level_from_name(config_str(cfg, "log_level")), NULL, NULL);
+    const char *cmd = argv[i++];
+    int status;
+    if (!strcmp(cmd, "migrate"))
+        status = s_cmd_migrate(cfg);
+    else if (!strcmp(cmd, "post"))
+        status = s_cmd_post(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "status"))
+        status = s_cmd_status(cfg, argc - i, argv + i);
+    else {
+        fprintf(stderr, "rectifyctl: unknown command \"%s\" (try --help)\n", cmd);
+        status = 2;
+    }
+    config_destroy(&cfg);
+    return status;
+}

@@ -1,0 +1,276 @@
+/* workflow_server.c: apply events in batches, record outcomes, queue notices. */
+#include "workflow_server.h"
+#include "bus.h"
+#include "clock.h"
+#include "errors.h"
+#include "ids.h"
+#include "log.h"
+#include "pgarr.h"
+#include "transfer.h"
+#include "wf.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+struct wf_server_t {
+    service_t *svc;
+    void *router;
+    outbox_pump_t *pump;
+    inbox_opts_t inbox;
+    /* accumulated for the batch being applied */
+    pgarr_t ev_ids, ev_seqs, ev_types, ev_units, ev_outcomes, ev_codes, ev_messages;
+    pgarr_t notice_ids, notice_payloads;
+    int applied, refused, notices;
+};
+
+static const db_stmt_t s_record_events = {
+    "wf_record_events",
+    "INSERT INTO wf_event (event_id, seq, event_type, unit, outcome, code, message)"
+    " SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],"
+    " $6::text[], $7::text[])",
+    7, 0};
+
+static const db_stmt_t s_queue_notices = {
+    "wf_queue_notices", "SELECT outbox_put('notify', $1::uuid[], $2::bytea[])", 2, 0};
+
+int wf_refuse(wf_ctx_t *ctx, int rc, const char *code, const char *fmt, ...)
+{
+    snprintf(ctx->code, sizeof ctx->code, "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *subject,
+              const char *body)
+{
+    wf_server_t *self = ctx->server;
+    char notice_id[IDS_UUID_LEN + 1];
+    ids_new_uuid(notice_id);
+    Rectify__Notice notice = RECTIFY__NOTICE__INIT;
+    notice.notice_id = notice_id;
+    notice.event_id = (char *)ctx->env->event_id;
+    notice.kind = (char *)kind;
+    notice.unit = (char *)unit;
+    notice.subject = (char *)subject;
+    notice.body = (char *)body;
+    size_t len = rectify__notice__get_packed_size(&notice);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return RC_ERR_NOMEM;
+    rectify__notice__pack(&notice, buf);
+    pgarr_add_text(&self->notice_ids, notice_id);
+    pgarr_add_bytea(&self->notice_payloads, buf, len);
+    free(buf);
+    self->notices++;
+    return RC_OK;
+}
+
+/* Dispatches one event to its handler: the one place that maps event types
+ * to code. */
+static int s_dispatch(wf_ctx_t *ctx)
+{
+    const Rectify__Envelope *env = ctx->env;
+    switch (env->event_case) {
+    case RECTIFY__ENVELOPE__EVENT_OPEN_ROUND:
+        return wf_open_round(ctx, env->open_round);
+    case RECTIFY__ENVELOPE__EVENT_POST_PROBLEM:
+        return wf_post_problem(ctx, env->post_problem);
+    default:
+        /* intake checked the type: this is a newer intake than workflow */
+        return wf_refuse(ctx, RC_ERR_INVALID, "unknown_event",
+                         "event: type %d is not known to this workflow", (int)env->event_case);
+    }
+}
+
+static const char *s_event_type(const Rectify__Envelope *env)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &rectify__envelope__descriptor, (unsigned)env->event_case);
+    return f ? f->name : "unknown";
+}
+
+static void s_reset_batch(wf_server_t *self)
+{
+    pgarr_t *all[] = {&self->ev_ids,      &self->ev_seqs,     &self->ev_types,
+                      &self->ev_units,    &self->ev_outcomes, &self->ev_codes,
+                      &self->ev_messages, &self->notice_ids,  &self->notice_payloads};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        pgarr_free(all[i]);
+    self->applied = self->refused = self->notices = 0;
+}
+
+static int s_apply(void *arg, const Rectify__Transfer *item)
+{
+    wf_server_t *self = arg;
+    Rectify__Envelope *env =
+        rectify__envelope__unpack(NULL, item->payload.len, item->payload.data);
+    if (!env) {
+        /* intake stored only envelopes it could unpack: this is corruption */
+        log_event(LOG_ERROR, item->event_id, NULL, (log_field_t[]){LF_INT("seq", item->seq)}, 1,
+                  "stored event does not unpack; batch held back");
+        return RC_ERR_INVALID;
+    }
+    wf_ctx_t ctx = {.server = self, .db = self->svc->db, .env = env, .seq = item->seq};
+    int rc = s_dispatch(&ctx);
+    if (rc == RC_ERR_DB || rc == RC_ERR_NOMEM) {
+        rectify__envelope__free_unpacked(env, NULL);
+        return rc;
+    }
+    const char *type = s_event_type(env);
+    pgarr_add_text(&self->ev_ids, env->event_id);
+    pgarr_add_int(&self->ev_seqs, item->seq);
+    pgarr_add_text(&self->ev_types, type);
+    pgarr_add_text(&self->ev_units, env->unit);
+    pgarr_add_text(&self->ev_outcomes, rc == RC_OK ? "applied" : "refused");
+    pgarr_add_text(&self->ev_codes, rc == RC_OK ? "" : ctx.code);
+    pgarr_add_text(&self->ev_messages, rc == RC_OK ? "" : ctx.message);
+    if (rc == RC_OK) {
+        self->applied++;
+        log_event(LOG_INFO, env->event_id, env->unit, (log_field_t[]){LF_STR("type", type)}, 1,
+                  "applied %s", type);
+    } else {
+        self->refused++;
+        log_field_t f[] = {LF_STR("type", type), LF_STR("code", ctx.code)};
+        log_event(LOG_WARN, env->event_id, env->unit, f, 2, "refused %s: %s", type, ctx.message);
+    }
+    rectify__envelope__free_unpacked(env, NULL);
+    return RC_OK;
+}
+
+static int s_batch(void *arg, inbox_phase_t phase)
+{
+    wf_server_t *self = arg;
+    if (phase == INBOX_BEGIN) {
+        s_reset_batch(self);
+        return RC_OK;
+    }
+    if (phase == INBOX_COMMITTED) {
+        if (self->notices > 0)
+            outbox_pump_kick(self->pump);
+        log_event(LOG_DEBUG, NULL, NULL,
+                  (log_field_t[]){LF_INT("applied", self->applied),
+                                  LF_INT("refused", self->refused)},
+                  2, "batch committed");
+        return RC_OK;
+    }
+    const char *ev[] = {pgarr_text(&self->ev_ids),      pgarr_text(&self->ev_seqs),
+                        pgarr_text(&self->ev_types),    pgarr_text(&self->ev_units),
+                        pgarr_text(&self->ev_outcomes), pgarr_text(&self->ev_codes),
+                        pgarr_text(&self->ev_messages)};
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        if (!ev[i])
+            return RC_ERR_NOMEM;
+    if (db_do(self->svc->db, &s_record_events, ev) != RC_OK)
+        return RC_ERR_DB;
+    if (self->notices > 0) {
+        const char *nt[] = {pgarr_text(&self->notice_ids), pgarr_text(&self->notice_payloads)};
+        if (!nt[0] || !nt[1])
+            return RC_ERR_NOMEM;
+        if (db_do(self->svc->db, &s_queue_notices, nt) != RC_OK)
+            return RC_ERR_DB;
+    }
+    return RC_OK;
+}
+
+wf_server_t *wf_server_new(service_t *svc)
+{
+    wf_server_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->svc = svc;
+    if (service_check_endpoint(svc, "workflow_bind") != RC_OK ||
+        service_check_endpoint(svc, "notify_bind") != RC_OK)
+        goto out_free_self;
+    const char *bind = config_str(svc->cfg, "workflow_bind");
+    self->router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
+    if (!self->router || zmq_bind(self->router, bind) != 0) {
+        log_error("config: workflow_bind: cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
+        goto out_close_router;
+    }
+    pump_opts_t opts = {
+        .source = "workflow",
+        .dest = "notify",
+        .endpoint = config_str(svc->cfg, "notify_bind"),
+        .batch_max = (int)config_int(svc->cfg, "batch_max"),
+        .window = (int)config_int(svc->cfg, "send_window"),
+        .resend_timeout_ms = (int)config_int(svc->cfg, "resend_timeout_ms"),
+        .poll_interval_ms = (int)config_int(svc->cfg, "poll_interval_ms"),
+    };
+    self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
+    if (!self->pump)
+        goto out_close_router;
+    self->inbox = (inbox_opts_t){
+        .consumer = "workflow",
+        .apply = s_apply,
+        .batch = s_batch,
+        .arg = self,
+        .max_frame = BUS_HARD_MAX_FRAME,
+    };
+    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", bind)}, 1,
+              "workflow listening");
+    return self;
+
+out_close_router:
+    if (self->router)
+        zmq_close(self->router);
+out_free_self:
+    free(self);
+    return NULL;
+}
+
+void wf_server_destroy(wf_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    wf_server_t *self = *self_p;
+    outbox_pump_destroy(&self->pump);
+    if (self->router)
+        zmq_close(self->router);
+    s_reset_batch(self);
+    free(self);
+    *self_p = NULL;
+}
+
+int wf_server_run(wf_server_t *self)
+{
+    service_t *svc = self->svc;
+    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
+    zmq_pollitem_t items[] = {
+        {self->router, 0, ZMQ_POLLIN, 0},
+        {outbox_pump_socket(self->pump), 0, ZMQ_POLLIN, 0},
+        {NULL, svc->sigfd, ZMQ_POLLIN, 0},
+    };
+    for (;;) {
+        if (zmq_poll(items, 3, poll_ms) < 0 && zmq_errno() != EINTR)
+            break;
+        if (items[2].revents & ZMQ_POLLIN) {
+            log_info("workflow stopping (signal %d)", bus_signal_read(svc->sigfd));
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            inbox_on_readable(svc->db, self->router, &self->inbox, 16);
+        if (items[1].revents & ZMQ_POLLIN)
+            outbox_pump_on_readable(self->pump, clock_mono_ms());
+        outbox_pump_tick(self->pump, clock_mono_ms());
+    }
+    zmq_close(self->router);
+    self->router = NULL;
+    int64_t until = clock_mono_ms() + config_int(svc->cfg, "drain_timeout_ms");
+    while (outbox_pump_in_flight(self->pump) > 0 && clock_mono_ms() < until) {
+        zmq_pollitem_t ack[] = {{outbox_pump_socket(self->pump), 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(ack, 1, 50) > 0)
+            outbox_pump_on_readable(self->pump, clock_mono_ms());
+    }
+    log_event(LOG_INFO, NULL, NULL,
+              (log_field_t[]){LF_INT("in_flight", outbox_pump_in_flight(self->pump))}, 1,
+              "workflow stopped");
+    return 0;
+}

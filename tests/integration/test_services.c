@@ -1,0 +1,284 @@
+/* The real three services on a real PostgreSQL: the happy path, duplicates,
+ * refusals, the live log stream, configuration errors, graceful stop. */
+#include "cluster.h"
+#include "ids.h"
+#include "rectify.pb-c.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static cluster_t c;
+static const char *const small_messages[] = {"RECTIFY_MAX_MESSAGE_BYTES=1024", NULL};
+
+static void setup(void)
+{
+    cluster_start(&c, small_messages);
+}
+
+static void teardown(void)
+{
+    cluster_stop(&c);
+}
+
+TestSuite(services, .init = setup, .fini = teardown, .timeout = 120);
+
+static long long count_where_event(const char *table, const char *event_id)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE event_id = '%s'", table, event_id);
+    return testdb_number(&c.db, sql);
+}
+
+Test(services, an_accepted_event_reaches_workflow_and_notification)
+{
+    post_item_t item;
+    cluster_open_round(&item, NULL, "2020-sh-6");
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    cr_assert_eq(item.status, POST_ACCEPTED, "status %d: %s %s", item.status, item.code,
+                 item.message);
+    cr_assert_eq(count_where_event("intake_event", item.event_id), 1);
+
+    long long sent = cluster_wait_number(
+        &c, "SELECT count(*) FROM delivery WHERE status = 'sent'", 1, 10000);
+    cr_assert_eq(sent, 1, "the notice was not delivered");
+    char outcome[32], group[64];
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT outcome FROM wf_event WHERE event_id = '%s'", item.event_id);
+    testdb_text(&c.db, sql, outcome, sizeof outcome);
+    cr_assert_str_eq(outcome, "applied");
+    testdb_text(&c.db, "SELECT group_name FROM inspection_round WHERE round_id = '2020-sh-6'",
+                group, sizeof group);
+    cr_assert_str_eq(group, "市委第六巡视组");
+    cr_assert_eq(count_where_event("notification", item.event_id), 1);
+    free(item.frame);
+}
+
+Test(services, the_same_id_twice_is_accepted_then_duplicate_with_one_effect)
+{
+    post_item_t items[2];
+    cluster_open_round(&items[0], NULL, "2021-dup");
+    cluster_open_round(&items[1], items[0].event_id, "2021-dup");
+    cr_assert_eq(cluster_post(&c, &items[0], 1), 0);
+    cr_assert_eq(cluster_post(&c, &items[1], 1), 0);
+    cr_assert_eq(items[0].status, POST_ACCEPTED);
+    cr_assert_eq(items[1].status, POST_DUPLICATE, "second answer: %d %s", items[1].status,
+                 items[1].code);
+    cr_assert(strstr(items[1].message, "already accepted"), "message: %s", items[1].message);
+
+    cluster_wait_number(&c, "SELECT count(*) FROM notification", 1, 10000);
+    usleep(300000); /* room for a second effect, if there were one */
+    cr_assert_eq(count_where_event("intake_event", items[0].event_id), 1);
+    cr_assert_eq(count_where_event("wf_event", items[0].event_id), 1);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 1);
+    cr_assert_eq(count_where_event("notification", items[0].event_id), 1);
+    free(items[0].frame);
+    free(items[1].frame);
+}
+
+Test(services, a_repeat_inside_one_batch_is_a_duplicate_too)
+{
+    post_item_t items[2];
+    cluster_open_round(&items[0], NULL, "2021-batch");
+    cluster_open_round(&items[1], items[0].event_id, "2021-batch");
+    cr_assert_eq(cluster_post(&c, items, 2), 0);
+    cr_assert_eq(items[0].status, POST_ACCEPTED);
+    cr_assert_eq(items[1].status, POST_DUPLICATE);
+    cr_assert_eq(count_where_event("intake_event", items[0].event_id), 1);
+    free(items[0].frame);
+    free(items[1].frame);
+}
+
+/* Asserts the answer to a raw frame is REJECTED with code and a message
+ * containing needle, and that nothing was stored. */
+static void expect_rejected(const void *frame, size_t len, const char *code, const char *needle)
+{
+    Rectify__Ack *ack = cluster_send_raw(&c, frame, len);
+    cr_assert(ack, "no answer");
+    cr_assert_eq(ack->status, RECTIFY__ACK_STATUS__REJECTED, "status %d", ack->status);
+    cr_assert_str_eq(ack->code, code);
+    cr_assert(strstr(ack->message, needle), "message \"%s\" lacks \"%s\"", ack->message, needle);
+    rectify__ack__free_unpacked(ack, NULL);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event"), 0,
+                 "a refused frame was stored");
+}
+
+Test(services, a_malformed_frame_is_rejected_and_stores_nothing)
+{
+    const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x12, 0x99};
+    expect_rejected(junk, sizeof junk, "malformed", "not a valid protobuf Envelope");
+}
+
+Test(services, an_unknown_event_type_is_rejected_and_stores_nothing)
+{
+    char id[IDS_UUID_LEN + 1];
+    ids_new_uuid(id);
+    Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+    env.event_id = id;
+    env.unit = "sh-cgzf";
+    uint8_t buf[256];
+    size_t len = rectify__envelope__pack(&env, buf);
+    /* field 99, length-delimited, 2 bytes: an event type from a newer schema */
+    const uint8_t extra[] = {0x9a, 0x06, 0x02, 0x08, 0x01};
+    memcpy(buf + len, extra, sizeof extra);
+    len += sizeof extra;
+    Rectify__Ack *ack = cluster_send_raw(&c, buf, len);
+    cr_assert(ack);
+    cr_assert_str_eq(ack->event_id, id, "the refusal names the event");
+    rectify__ack__free_unpacked(ack, NULL);
+    expect_rejected(buf, len, "unknown_event", "field number 99");
+}
+
+Test(services, an_oversized_message_is_rejected_and_stores_nothing)
+{
+    post_item_t item;
+    char title[2000];
+    memset(title, 'x', sizeof title - 1);
+    title[sizeof title - 1] = '\0';
+    cluster_open_round(&item, NULL, title); /* 2 KB round id > the 1 KB limit set */
+    Rectify__Ack *ack = cluster_send_raw(&c, item.frame, item.len);
+    cr_assert(ack);
+    cr_assert_str_eq(ack->event_id, item.event_id, "the refusal names the event");
+    rectify__ack__free_unpacked(ack, NULL);
+    expect_rejected(item.frame, item.len, "too_large", "the limit is 1024");
+    free(item.frame);
+}
+
+Test(services, a_missing_required_field_is_rejected_with_its_name)
+{
+    char id[IDS_UUID_LEN + 1];
+    ids_new_uuid(id);
+    Rectify__OpenRound ev = RECTIFY__OPEN_ROUND__INIT;
+    ev.round_id = "r1";
+    ev.target_unit = "sh-cgzf";
+    ev.feedback_date = "2021-01-29";
+    ev.kind = RECTIFY__ROUND_KIND__INSPECTION; /* group_name missing */
+    Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+    env.event_id = id;
+    env.unit = "inspection-office";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_OPEN_ROUND;
+    env.open_round = &ev;
+    uint8_t buf[512];
+    size_t len = rectify__envelope__pack(&env, buf);
+    expect_rejected(buf, len, "missing_field", "open_round.group_name");
+}
+
+Test(services, a_refusal_by_state_is_recorded_with_its_reason)
+{
+    post_item_t items[2];
+    cluster_open_round(&items[0], NULL, "2021-twice");
+    cluster_open_round(&items[1], NULL, "2021-twice"); /* a new id, the same round */
+    cr_assert_eq(cluster_post(&c, items, 2), 0);
+    cr_assert_eq(items[1].status, POST_ACCEPTED);
+    cluster_wait_number(&c, "SELECT count(*) FROM wf_event", 2, 10000);
+    char sql[256], code[64], message[256];
+    snprintf(sql, sizeof sql, "SELECT code FROM wf_event WHERE event_id = '%s'", items[1].event_id);
+    testdb_text(&c.db, sql, code, sizeof code);
+    cr_assert_str_eq(code, "round_exists");
+    snprintf(sql, sizeof sql, "SELECT message FROM wf_event WHERE event_id = '%s'",
+             items[1].event_id);
+    testdb_text(&c.db, sql, message, sizeof message);
+    cr_assert(strstr(message, "open_round.round_id"), "message: %s", message);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 1);
+    free(items[0].frame);
+    free(items[1].frame);
+}
+
+/* Runs rectify-tail with args, capturing its stdout into out. */
+static pid_t start_tail(const char *const *args, int *out_fd)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        const char *argv[32];
+        int n = 0;
+        argv[n++] = RECTIFY_BIN_DIR "/rectify-tail";
+        for (int i = 0; args[i] && n < 31; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    *out_fd = fds[0];
+    return pid;
+}
+
+Test(services, the_tail_tool_follows_all_services_and_filters)
+{
+    post_item_t item;
+    cluster_open_round(&item, NULL, "2021-tail");
+    const char *args[] = {"--json",          "--event",        item.event_id,    "--service",
+                          "notify",          "--count",        "1",              "--timeout-ms",
+                          "15000",           c.pub[0],         c.pub[1],         c.pub[2],
+                          NULL};
+    int fd;
+    pid_t pid = start_tail(args, &fd);
+    usleep(500000); /* let the subscriptions reach the publishers */
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char out[8192] = "";
+    ssize_t n = read(fd, out, sizeof out - 1);
+    close(fd);
+    cr_assert(n > 0, "rectify-tail printed nothing");
+    out[n] = '\0';
+    cr_assert(strstr(out, "\"service\":\"notify\""), "output: %s", out);
+    cr_assert(strstr(out, item.event_id), "output: %s", out);
+    cr_assert_null(strstr(out, "\"service\":\"intake\""), "the service filter let intake through");
+    free(item.frame);
+}
+
+Test(services, a_refused_setting_stops_the_start_and_names_it)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "RECTIFY_ALLOW_PLAIN=true RECTIFY_BATCH_MAX=0 %s/rectify-workflow 2>&1",
+             RECTIFY_BIN_DIR);
+    FILE *p = popen(cmd, "r");
+    char out[1024] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+    cr_assert(strstr(out, "batch_max: 0 is below the minimum 1"), "output: %s", out);
+    cr_assert(strstr(out, "RECTIFY_BATCH_MAX"), "output: %s", out);
+}
+
+Test(services, plain_mode_must_be_asked_for)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND=ipc://%s/x.sock %s/rectify-intake 2>&1",
+             c.db.conninfo, c.dir, RECTIFY_BIN_DIR);
+    FILE *p = popen(cmd, "r");
+    char out[2048] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+    cr_assert(strstr(out, "allow_plain"), "output: %s", out);
+}
+
+Test(services, help_prints_the_settings_table)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/rectify-notify --help", RECTIFY_BIN_DIR);
+    FILE *p = popen(cmd, "r");
+    char out[8192] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert(strstr(out, "resend_timeout_ms"), "output: %s", out);
+    cr_assert(strstr(out, "50..600000"), "bounds missing: %s", out);
+}

@@ -1,0 +1,194 @@
+/* cluster.c: start, kill, restart and stop the real services for tests. */
+#include "cluster.h"
+#include "clock.h"
+#include "ids.h"
+#include "rectify.pb-c.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static const char *s_names[SVC_COUNT] = {"intake", "workflow", "notify"};
+static const char *const *s_extra_env;
+
+void cluster_dump_log(const cluster_t *c, int which)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.log", c->dir, s_names[which]);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fprintf(stderr, "---- %s ----\n", path);
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n++ < 400)
+        fputs(line, stderr);
+    fclose(f);
+}
+
+static void s_exec_child(cluster_t *c, int which)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.log", c->dir, s_names[which]);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    setenv("RECTIFY_DB", c->db.conninfo, 1);
+    setenv("RECTIFY_ALLOW_PLAIN", "true", 1);
+    setenv("RECTIFY_INTAKE_BIND", c->bind[SVC_INTAKE], 1);
+    setenv("RECTIFY_WORKFLOW_BIND", c->bind[SVC_WORKFLOW], 1);
+    setenv("RECTIFY_NOTIFY_BIND", c->bind[SVC_NOTIFY], 1);
+    setenv("RECTIFY_INTAKE_LOG_PUB", c->pub[SVC_INTAKE], 1);
+    setenv("RECTIFY_WORKFLOW_LOG_PUB", c->pub[SVC_WORKFLOW], 1);
+    setenv("RECTIFY_NOTIFY_LOG_PUB", c->pub[SVC_NOTIFY], 1);
+    setenv("RECTIFY_RESEND_TIMEOUT_MS", "500", 0);
+    for (const char *const *e = s_extra_env; e && *e; e++)
+        putenv((char *)*e);
+    char bin[512];
+    snprintf(bin, sizeof bin, "%s/rectify-%s", RECTIFY_BIN_DIR, s_names[which]);
+    execl(bin, bin, (char *)NULL);
+    _exit(127);
+}
+
+void cluster_spawn(cluster_t *c, int which)
+{
+    const char *sock = c->bind[which] + strlen("ipc://");
+    unlink(sock);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork");
+    if (pid == 0)
+        s_exec_child(c, which);
+    c->pid[which] = pid;
+    /* the socket file appears once the service has migrated and bound */
+    int64_t until = clock_mono_ms() + 30000;
+    struct stat st;
+    while (stat(sock, &st) != 0) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            cluster_dump_log(c, which);
+            cr_assert_fail("%s exited during start (status %d)", s_names[which], status);
+        }
+        cr_assert(clock_mono_ms() < until, "%s did not bind %s in time", s_names[which],
+                  c->bind[which]);
+        usleep(10000);
+    }
+}
+
+void cluster_start(cluster_t *c, const char *const *extra_env)
+{
+    memset(c, 0, sizeof *c);
+    s_extra_env = extra_env;
+    testdb_create(&c->db);
+    snprintf(c->dir, sizeof c->dir, "/tmp/rectify-test-XXXXXX");
+    cr_assert(mkdtemp(c->dir), "mkdtemp");
+    for (int i = 0; i < SVC_COUNT; i++) {
+        snprintf(c->bind[i], sizeof c->bind[i], "ipc://%s/%s.sock", c->dir, s_names[i]);
+        snprintf(c->pub[i], sizeof c->pub[i], "ipc://%s/%s.log.sock", c->dir, s_names[i]);
+    }
+    c->ctx = zmq_ctx_new();
+    for (int i = 0; i < SVC_COUNT; i++)
+        cluster_spawn(c, i);
+}
+
+int cluster_signal(cluster_t *c, int which, int sig)
+{
+    int status = -1;
+    if (c->pid[which] <= 0)
+        return status;
+    kill(c->pid[which], sig);
+    waitpid(c->pid[which], &status, 0);
+    c->pid[which] = 0;
+    return status;
+}
+
+void cluster_stop(cluster_t *c)
+{
+    for (int i = SVC_COUNT - 1; i >= 0; i--) {
+        if (c->pid[i] <= 0)
+            continue;
+        int status = cluster_signal(c, i, SIGTERM);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            cluster_dump_log(c, i);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "%s did not stop cleanly on SIGTERM (status %d)", s_names[i], status);
+    }
+    if (c->ctx)
+        zmq_ctx_term(c->ctx);
+    c->ctx = NULL;
+    testdb_drop(&c->db);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", c->dir);
+}
+
+long long cluster_wait_number(cluster_t *c, const char *sql, long long want, int timeout_ms)
+{
+    int64_t until = clock_mono_ms() + timeout_ms;
+    long long v;
+    while ((v = testdb_number(&c->db, sql)) < want && clock_mono_ms() < until)
+        usleep(20000);
+    return v;
+}
+
+void cluster_open_round(post_item_t *item, const char *event_id, const char *round_id)
+{
+    memset(item, 0, sizeof *item);
+    if (event_id)
+        snprintf(item->event_id, sizeof item->event_id, "%s", event_id);
+    else
+        ids_new_uuid(item->event_id);
+    Rectify__OpenRound ev = RECTIFY__OPEN_ROUND__INIT;
+    ev.round_id = (char *)round_id;
+    ev.group_name = "市委第六巡视组";
+    ev.target_unit = "sh-cgzf";
+    ev.onsite_from = "2020-10-16";
+    ev.onsite_to = "2020-12-18";
+    ev.feedback_date = "2021-01-29";
+    ev.kind = RECTIFY__ROUND_KIND__INSPECTION;
+    Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+    env.event_id = item->event_id;
+    env.unit = "inspection-office";
+    env.sent_at_ms = clock_now_ms();
+    env.event_case = RECTIFY__ENVELOPE__EVENT_OPEN_ROUND;
+    env.open_round = &ev;
+    item->len = rectify__envelope__get_packed_size(&env);
+    item->frame = malloc(item->len);
+    cr_assert(item->frame);
+    rectify__envelope__pack(&env, item->frame);
+}
+
+int cluster_post(cluster_t *c, post_item_t *items, size_t n)
+{
+    poster_opts_t opts = {.timeout_ms = 1000, .retries = 60, .window = 200};
+    return poster_run(c->ctx, c->bind[SVC_INTAKE], items, n, &opts);
+}
+
+Rectify__Ack *cluster_send_raw(cluster_t *c, const void *frame, size_t len)
+{
+    void *sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_connect(sock, c->bind[SVC_INTAKE]), 0);
+    cr_assert(zmq_send(sock, frame, len, 0) >= 0);
+    zmq_pollitem_t pi[] = {{sock, 0, ZMQ_POLLIN, 0}};
+    Rectify__Ack *ack = NULL;
+    if (zmq_poll(pi, 1, 5000) == 1) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, sock, 0) >= 0)
+            ack = rectify__ack__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+        zmq_msg_close(&msg);
+    }
+    zmq_close(sock);
+    return ack;
+}

@@ -1,0 +1,52 @@
+/* cluster.h: the real three services, started as processes for a test on a
+ * database of its own, talking over ipc:// endpoints in a temporary folder. */
+#ifndef RECTIFY_CLUSTER_H
+#define RECTIFY_CLUSTER_H
+
+#include "poster.h"
+#include "testdb.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum { SVC_INTAKE, SVC_WORKFLOW, SVC_NOTIFY, SVC_COUNT };
+
+typedef struct {
+    testdb_t db;
+    char dir[128];
+    char bind[SVC_COUNT][200]; /* intake, workflow, notify */
+    char pub[SVC_COUNT][200];  /* their log streams */
+    pid_t pid[SVC_COUNT];
+    int restarts[SVC_COUNT];
+    void *ctx;
+} cluster_t;
+
+/* Creates the database and folder, starts all three services and waits
+ * until each has bound its socket. Extra environment "NAME=value" strings
+ * (NULL-terminated list, may be NULL) go to every service. */
+void cluster_start(cluster_t *c, const char *const *extra_env);
+/* Starts (again) one service and waits until it listens. */
+void cluster_spawn(cluster_t *c, int which);
+/* Sends sig to one service and reaps it; returns its exit status as from
+ * waitpid (use WIFEXITED and friends). */
+int cluster_signal(cluster_t *c, int which, int sig);
+/* SIGTERM to every service, asserting each exits 0 (a graceful stop); drops
+ * the database and removes the folder. */
+void cluster_stop(cluster_t *c);
+
+/* Waits until sql (returning one number) gives at least want; returns the
+ * last value seen. Gives up after timeout_ms. */
+long long cluster_wait_number(cluster_t *c, const char *sql, long long want, int timeout_ms);
+
+/* Packs an Envelope for open_round with a new event id (or the given one). */
+void cluster_open_round(post_item_t *item, const char *event_id, const char *round_id);
+/* Posts items to intake and waits for every answer (asserts the socket works). */
+int cluster_post(cluster_t *c, post_item_t *items, size_t n);
+/* Sends one raw frame to intake and returns its Ack (caller frees with
+ * rectify__ack__free_unpacked); NULL if none came in 5 s. */
+struct Rectify__Ack *cluster_send_raw(cluster_t *c, const void *frame, size_t len);
+
+/* Prints a service's stderr (for a failing test's diagnosis). */
+void cluster_dump_log(const cluster_t *c, int which);
+
+#endif

@@ -1,0 +1,197 @@
+/* intake_check: every refusal intake answers without touching the database. */
+#include "errors.h"
+#include "intake_check.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID "6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5b"
+
+static Rectify__OpenRound round_ev;
+static Rectify__Envelope env;
+static intake_refusal_t why;
+static const char *type;
+
+static void setup(void)
+{
+    rectify__open_round__init(&round_ev);
+    round_ev.round_id = "2020-sh-6";
+    round_ev.group_name = "市委第六巡视组";
+    round_ev.target_unit = "sh-cgzf";
+    round_ev.onsite_from = "2020-10-16";
+    round_ev.onsite_to = "2020-12-18";
+    round_ev.feedback_date = "2021-01-29";
+    round_ev.kind = RECTIFY__ROUND_KIND__INSPECTION;
+    rectify__envelope__init(&env);
+    env.event_id = ID;
+    env.unit = "inspection-office";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_OPEN_ROUND;
+    env.open_round = &round_ev;
+    memset(&why, 0, sizeof why);
+}
+
+TestSuite(intake_check, .init = setup);
+
+static void expect_refusal(const char *code, const char *message)
+{
+    cr_assert_eq(intake_check(&env, &type, &why), RC_ERR_INVALID);
+    cr_assert_str_eq(why.code, code);
+    cr_assert(strstr(why.message, message), "message \"%s\" lacks \"%s\"", why.message, message);
+    cr_assert_null(type);
+}
+
+Test(intake_check, a_complete_open_round_passes)
+{
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+    cr_assert_str_eq(type, "open_round");
+}
+
+Test(intake_check, optional_dates_may_be_empty)
+{
+    round_ev.onsite_from = "";
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+}
+
+Test(intake_check, a_missing_event_id_is_refused)
+{
+    env.event_id = "";
+    expect_refusal("missing_field", "event_id is required");
+}
+
+Test(intake_check, an_event_id_that_is_not_a_uuid_is_refused)
+{
+    env.event_id = "6f1c2a3e-4b5d-4e6f-8a9b-0c1d2e3f4a5";
+    expect_refusal("invalid_field", "event_id");
+}
+
+Test(intake_check, a_missing_unit_is_refused)
+{
+    env.unit = "";
+    expect_refusal("missing_field", "unit is required");
+}
+
+Test(intake_check, a_unit_with_odd_characters_is_refused)
+{
+    env.unit = "Sh CGZF";
+    expect_refusal("invalid_field", "unit:");
+}
+
+Test(intake_check, a_long_unit_is_refused)
+{
+    char unit[INTAKE_MAX_UNIT + 2];
+    memset(unit, 'a', sizeof unit - 1);
+    unit[sizeof unit - 1] = '\0';
+    env.unit = unit;
+    expect_refusal("field_too_long", "unit is 65 bytes; the limit is 64");
+}
+
+Test(intake_check, no_event_type_is_refused)
+{
+    env.event_case = RECTIFY__ENVELOPE__EVENT__NOT_SET;
+    env.open_round = NULL;
+    expect_refusal("missing_field", "no event type");
+}
+
+Test(intake_check, each_required_field_is_named_when_missing)
+{
+    const char *fields[] = {"round_id", "group_name", "target_unit", "feedback_date"};
+    for (size_t i = 0; i < 4; i++) {
+        setup();
+        char **slot = i == 0 ? &round_ev.round_id
+                      : i == 1 ? &round_ev.group_name
+                      : i == 2 ? &round_ev.target_unit
+                               : &round_ev.feedback_date;
+        *slot = "";
+        char want[64];
+        snprintf(want, sizeof want, "open_round.%s is required", fields[i]);
+        expect_refusal("missing_field", want);
+    }
+}
+
+Test(intake_check, an_unset_kind_is_refused)
+{
+    round_ev.kind = RECTIFY__ROUND_KIND__ROUND_KIND_UNSPECIFIED;
+    expect_refusal("missing_field", "open_round.kind is required");
+}
+
+Test(intake_check, an_unknown_enum_number_is_refused)
+{
+    round_ev.kind = (Rectify__RoundKind)77;
+    expect_refusal("invalid_field", "open_round.kind: 77 is not a RoundKind value");
+}
+
+Test(intake_check, impossible_dates_are_refused)
+{
+    const char *bad[] = {"2021-02-29", "2021-13-01", "2021-1-29", "29.01.2021", "2021-01-32",
+                         "2021-01-2x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        round_ev.feedback_date = (char *)bad[i];
+        expect_refusal("invalid_field", "open_round.feedback_date");
+    }
+    round_ev.feedback_date = "2024-02-29"; /* a leap day */
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+}
+
+Test(intake_check, a_string_over_the_limit_is_refused)
+{
+    char *big = malloc(INTAKE_MAX_STRING + 2);
+    memset(big, 'x', INTAKE_MAX_STRING + 1);
+    big[INTAKE_MAX_STRING + 1] = '\0';
+    round_ev.group_name = big;
+    expect_refusal("field_too_long", "open_round.group_name is 1025 bytes");
+    free(big);
+}
+
+Test(intake_check, invalid_utf8_is_refused)
+{
+    round_ev.group_name = "\xe5\xb8";
+    expect_refusal("invalid_field", "open_round.group_name is not valid UTF-8");
+}
+
+Test(intake_check, a_post_problem_needs_its_fields)
+{
+    Rectify__PostProblem p = RECTIFY__POST_PROBLEM__INIT;
+    p.round_id = "r";
+    p.problem_id = "1.1";
+    p.aspect = "方面一";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_POST_PROBLEM;
+    env.post_problem = &p;
+    expect_refusal("missing_field", "post_problem.title is required");
+    p.title = "问题";
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+    cr_assert_str_eq(type, "post_problem");
+}
+
+Test(intake_check, decode_refuses_an_oversized_frame_and_still_names_its_id)
+{
+    uint8_t buf[4096];
+    size_t len = rectify__envelope__pack(&env, buf);
+    Rectify__Envelope *out;
+    cr_assert_eq(intake_decode(buf, len, len - 1, &out, &why), RC_ERR_INVALID);
+    cr_assert_null(out);
+    cr_assert_str_eq(why.code, "too_large");
+    cr_assert_str_eq(why.event_id, ID);
+}
+
+Test(intake_check, decode_refuses_garbage_and_empty_frames)
+{
+    const uint8_t junk[] = {0x0a, 0xff, 0x01};
+    Rectify__Envelope *out;
+    cr_assert_eq(intake_decode(junk, sizeof junk, 1000, &out, &why), RC_ERR_INVALID);
+    cr_assert_str_eq(why.code, "malformed");
+    cr_assert_eq(intake_decode(junk, 0, 1000, &out, &why), RC_ERR_INVALID);
+    cr_assert_str_eq(why.code, "malformed");
+    cr_assert(strstr(why.message, "empty frame"));
+}
+
+Test(intake_check, decode_accepts_a_good_frame)
+{
+    uint8_t buf[4096];
+    size_t len = rectify__envelope__pack(&env, buf);
+    Rectify__Envelope *out;
+    cr_assert_eq(intake_decode(buf, len, sizeof buf, &out, &why), RC_OK);
+    cr_assert_str_eq(out->open_round->group_name, "市委第六巡视组");
+    rectify__envelope__free_unpacked(out, NULL);
+}
