@@ -24,14 +24,30 @@ export RECTIFY_DB
 echo "== tests, plain build"
 ctest --test-dir build --output-on-failure
 echo "== tests, sanitizer build"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# Criterion runs each test in a worker process, and the services run as
+# processes of their own: reports go to files, and any file fails the run.
+san="$top/build-asan/sanitizer-reports"
+rm -rf "$san" && mkdir -p "$san"
+ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan \
   ctest --test-dir build-asan --output-on-failure
+if [ -n "$(ls -A "$san")" ]; then
+  cat "$san"/* | head -n 200
+  echo "sanitizers: reports above"
+  exit 1
+fi
+echo "sanitizers: no reports"
 
 echo "== unit tests under valgrind"
 for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus; do
-  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-    --trace-children=yes build/tests/$t --jobs 1 >/dev/null 2>build/valgrind-$t.log \
-    || { cat build/valgrind-$t.log; echo "valgrind: $t failed"; exit 1; }
+  # every process (Criterion's workers too) reports into its own file
+  rm -f build/valgrind-$t.*
+  valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+    --trace-children=yes --log-file="build/valgrind-$t.%p" build/tests/$t --jobs 1 >/dev/null 2>&1 \
+    || { cat build/valgrind-$t.*; echo "valgrind: $t failed"; exit 1; }
+  if grep -l . build/valgrind-$t.* >/dev/null 2>&1; then
+    cat build/valgrind-$t.*; echo "valgrind: $t reported errors"; exit 1
+  fi
   echo "valgrind: $t clean"
 done
 
