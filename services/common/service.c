@@ -24,6 +24,23 @@ int service_check_endpoint(service_t *svc, const char *setting)
     return RC_OK;
 }
 
+void *service_bind_router(service_t *svc, const char *setting)
+{
+    if (service_check_endpoint(svc, setting) != RC_OK)
+        return NULL;
+    const char *endpoint = config_str(svc->cfg, setting);
+    void *router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
+    if (router && zmq_bind(router, endpoint) == 0) {
+        log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", endpoint)}, 1,
+                  "%s listening", svc->name);
+        return router;
+    }
+    log_error("config: %s: cannot bind %s: %s", setting, endpoint, zmq_strerror(zmq_errno()));
+    if (router)
+        zmq_close(router);
+    return NULL;
+}
+
 static db_t *s_connect_waiting(const char *conninfo)
 {
     char err[512] = "";

@@ -28,5 +28,8 @@ void service_stop(service_t *svc);
 
 /* Checks that endpoint (the value of setting) may be bound in this mode. */
 int service_check_endpoint(service_t *svc, const char *setting);
+/* A ROUTER socket bound to the endpoint of setting (checked first); NULL on
+ * failure, logged with the setting's name. */
+void *service_bind_router(service_t *svc, const char *setting);
 
 #endif

@@ -1,6 +1,7 @@
 /* transfer.c: outbox pump (sender) and inbox (receiver). */
 #include "transfer.h"
 #include "bus.h"
+#include "clock.h"
 #include "errors.h"
 #include "log.h"
 
@@ -266,6 +267,17 @@ int outbox_pump_on_readable(outbox_pump_t *self, int64_t now)
         if (rc != RC_OK)
             return rc;
     }
+}
+
+int64_t outbox_pump_drain(outbox_pump_t *self, int timeout_ms)
+{
+    int64_t until = clock_mono_ms() + timeout_ms;
+    while (outbox_pump_in_flight(self) > 0 && clock_mono_ms() < until) {
+        zmq_pollitem_t items[] = {{self->sock, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 1, 50) > 0)
+            outbox_pump_on_readable(self, clock_mono_ms());
+    }
+    return outbox_pump_in_flight(self);
 }
 
 /* --- receiver ------------------------------------------------------------ */

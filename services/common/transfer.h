@@ -49,6 +49,10 @@ int outbox_pump_on_readable(outbox_pump_t *self, int64_t now_ms);
 int outbox_pump_tick(outbox_pump_t *self, int64_t now_ms);
 /* Rows sent and not yet acknowledged by the receiver. */
 int64_t outbox_pump_in_flight(const outbox_pump_t *self);
+/* At shutdown: reads acknowledgements until nothing is in flight or
+ * timeout_ms has passed; what stays unacknowledged is sent again by the next
+ * start. Returns the rows still in flight. */
+int64_t outbox_pump_drain(outbox_pump_t *self, int timeout_ms);
 
 /* Called for each new item of a batch inside the receiver's transaction.
  * Return 0 to go on; a negative rc rolls the whole batch back (not acked). */

@@ -52,15 +52,11 @@ intake_server_t *intake_server_new(service_t *svc)
     self->pending = calloc((size_t)self->batch_max, sizeof *self->pending);
     if (!self->pending)
         goto out_free_self;
-    if (service_check_endpoint(svc, "intake_bind") != RC_OK ||
-        service_check_endpoint(svc, "workflow_bind") != RC_OK)
+    if (service_check_endpoint(svc, "workflow_bind") != RC_OK)
         goto out_free_pending;
-    self->router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
-    const char *bind = config_str(svc->cfg, "intake_bind");
-    if (!self->router || zmq_bind(self->router, bind) != 0) {
-        log_error("config: intake_bind: cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
-        goto out_close_router;
-    }
+    self->router = service_bind_router(svc, "intake_bind");
+    if (!self->router)
+        goto out_free_pending;
     pump_opts_t opts = {
         .source = "intake",
         .dest = "workflow",
@@ -73,7 +69,6 @@ intake_server_t *intake_server_new(service_t *svc)
     self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
     if (!self->pump)
         goto out_close_router;
-    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", bind)}, 1, "intake listening");
     return self;
 
 out_close_router:
@@ -302,14 +297,9 @@ int intake_server_run(intake_server_t *self)
      * give workflow time to acknowledge what is in flight */
     zmq_close(self->router);
     self->router = NULL;
-    int64_t until = clock_mono_ms() + config_int(svc->cfg, "drain_timeout_ms");
-    while (outbox_pump_in_flight(self->pump) > 0 && clock_mono_ms() < until) {
-        zmq_pollitem_t ack[] = {{outbox_pump_socket(self->pump), 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(ack, 1, 50) > 0)
-            outbox_pump_on_readable(self->pump, clock_mono_ms());
-    }
+    int64_t left = outbox_pump_drain(self->pump, (int)config_int(svc->cfg, "drain_timeout_ms"));
     log_event(LOG_INFO, NULL, NULL,
-              (log_field_t[]){LF_INT("in_flight", outbox_pump_in_flight(self->pump))}, 1,
+              (log_field_t[]){LF_INT("in_flight", left)}, 1,
               "intake stopped");
     return 0;
 }

@@ -145,14 +145,9 @@ notify_server_t *notify_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
-    if (service_check_endpoint(svc, "notify_bind") != RC_OK)
+    self->router = service_bind_router(svc, "notify_bind");
+    if (!self->router)
         goto out_free_self;
-    const char *bind = config_str(svc->cfg, "notify_bind");
-    self->router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
-    if (!self->router || zmq_bind(self->router, bind) != 0) {
-        log_error("config: notify_bind: cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
-        goto out_close_router;
-    }
     self->inbox = (inbox_opts_t){
         .consumer = "notify",
         .apply = s_apply,
@@ -160,13 +155,8 @@ notify_server_t *notify_server_new(service_t *svc)
         .arg = self,
         .max_frame = BUS_HARD_MAX_FRAME,
     };
-    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", bind)}, 1,
-              "notification listening");
     return self;
 
-out_close_router:
-    if (self->router)
-        zmq_close(self->router);
 out_free_self:
     free(self);
     return NULL;

@@ -186,15 +186,11 @@ wf_server_t *wf_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
-    if (service_check_endpoint(svc, "workflow_bind") != RC_OK ||
-        service_check_endpoint(svc, "notify_bind") != RC_OK)
+    if (service_check_endpoint(svc, "notify_bind") != RC_OK)
         goto out_free_self;
-    const char *bind = config_str(svc->cfg, "workflow_bind");
-    self->router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
-    if (!self->router || zmq_bind(self->router, bind) != 0) {
-        log_error("config: workflow_bind: cannot bind %s: %s", bind, zmq_strerror(zmq_errno()));
-        goto out_close_router;
-    }
+    self->router = service_bind_router(svc, "workflow_bind");
+    if (!self->router)
+        goto out_free_self;
     pump_opts_t opts = {
         .source = "workflow",
         .dest = "notify",
@@ -214,8 +210,6 @@ wf_server_t *wf_server_new(service_t *svc)
         .arg = self,
         .max_frame = BUS_HARD_MAX_FRAME,
     };
-    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", bind)}, 1,
-              "workflow listening");
     return self;
 
 out_close_router:
@@ -263,14 +257,9 @@ int wf_server_run(wf_server_t *self)
     }
     zmq_close(self->router);
     self->router = NULL;
-    int64_t until = clock_mono_ms() + config_int(svc->cfg, "drain_timeout_ms");
-    while (outbox_pump_in_flight(self->pump) > 0 && clock_mono_ms() < until) {
-        zmq_pollitem_t ack[] = {{outbox_pump_socket(self->pump), 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(ack, 1, 50) > 0)
-            outbox_pump_on_readable(self->pump, clock_mono_ms());
-    }
+    int64_t left = outbox_pump_drain(self->pump, (int)config_int(svc->cfg, "drain_timeout_ms"));
     log_event(LOG_INFO, NULL, NULL,
-              (log_field_t[]){LF_INT("in_flight", outbox_pump_in_flight(self->pump))}, 1,
+              (log_field_t[]){LF_INT("in_flight", left)}, 1,
               "workflow stopped");
     return 0;
 }

@@ -282,3 +282,70 @@ Test(services, help_prints_the_settings_table)
     cr_assert(strstr(out, "resend_timeout_ms"), "output: %s", out);
     cr_assert(strstr(out, "50..600000"), "bounds missing: %s", out);
 }
+
+/* Runs rectifyctl post on text against this cluster; returns the exit code
+ * and its output in out. */
+static int run_post(const char *text, char *out, size_t outlen)
+{
+    char path[256], cmd[2048];
+    snprintf(path, sizeof path, "%s/events.jsonl", c.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "RECTIFY_INTAKE_BIND='%s' %s/rectifyctl post --timeout-ms 500 --retries 4 %s 2>&1",
+             c.bind[SVC_INTAKE], RECTIFY_BIN_DIR, path);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+Test(services, rectifyctl_post_prints_one_answer_per_event_and_exits_0)
+{
+    char out[4096];
+    int rc = run_post(
+        "# a comment, then a blank line\n\n"
+        "{\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\",\"unit\":\"office\","
+        "\"open_round\":{\"round_id\":\"r-ctl\",\"group_name\":\"第六巡视组\",\"target_unit\":\"u1\","
+        "\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n"
+        "{\"unit\":\"office\",\"post_problem\":{\"round_id\":\"r-ctl\",\"problem_id\":\"1.1\","
+        "\"aspect\":\"a\",\"title\":\"t\"}}\n",
+        out, sizeof out);
+    cr_assert_eq(rc, 0, "output: %s", out);
+    cr_assert(strstr(out, "{\"line\":3,\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\","
+                          "\"status\":\"ACCEPTED\""),
+              "output: %s", out);
+    cr_assert(strstr(out, "{\"line\":4,\"event_id\":\""), "a generated id is printed: %s", out);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event"), 2);
+}
+
+Test(services, rectifyctl_post_reports_bad_lines_by_number_and_exits_1)
+{
+    char out[4096];
+    int rc = run_post("{\"unit\":\"office\",\"open_round\":{\"round_id\":\"r\"}}\n"
+                      "{not json\n"
+                      "{\"unit\":\"office\",\"open_round\":{\"colour\":\"red\"}}\n",
+                      out, sizeof out);
+    cr_assert_eq(rc, 1, "output: %s", out);
+    cr_assert(strstr(out, "\"line\":1") && strstr(out, "\"code\":\"missing_field\"") &&
+                  strstr(out, "open_round.group_name is required"),
+              "output: %s", out);
+    cr_assert(strstr(out, "{\"line\":2,\"event_id\":\"\",\"status\":\"REJECTED\",\"code\":\"bad_json\""),
+              "output: %s", out);
+    cr_assert(strstr(out, "\"line\":3") && strstr(out, "colour: no such field"), "output: %s", out);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event"), 0);
+}
+
+Test(services, rectifyctl_post_exits_1_when_intake_does_not_answer)
+{
+    cluster_signal(&c, SVC_INTAKE, SIGKILL);
+    char out[4096];
+    int rc = run_post("{\"unit\":\"office\",\"open_round\":{\"round_id\":\"r\"}}\n", out, sizeof out);
+    cr_assert_eq(rc, 1, "output: %s", out);
+    cr_assert(strstr(out, "\"status\":\"UNANSWERED\"") && strstr(out, "no answer after 5 sends"),
+              "output: %s", out);
+}
