@@ -25,3 +25,10 @@ void clock_set_ms(int64_t ms)
 {
     s_fixed_ms = ms;
 }
+
+int64_t clock_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

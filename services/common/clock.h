@@ -9,6 +9,8 @@
 int64_t clock_now_ms(void);
 /* Monotonic milliseconds, for timeouts inside a process; never set. */
 int64_t clock_mono_ms(void);
+/* The same in microseconds, for latency figures. */
+int64_t clock_mono_us(void);
 /* Sets the clock to ms (0 returns to real time). */
 void clock_set_ms(int64_t ms);
 

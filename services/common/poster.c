@@ -87,14 +87,21 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
 
     size_t next = 0, done = 0, in_flight = 0;
     size_t oldest = 0; /* no item before this is in flight */
+    int64_t start_us = clock_mono_us();
     while (done < n) {
         int64_t now = clock_mono_ms();
-        /* fill the window */
-        while (next < n && in_flight < (size_t)opts->window) {
+        /* fill the window, at the rate asked for */
+        size_t allowed = n;
+        if (opts->rate > 0) {
+            int64_t due = (clock_mono_us() - start_us) * opts->rate / 1000000 + 1;
+            allowed = due < (int64_t)n ? (size_t)due : n;
+        }
+        while (next < allowed && in_flight < (size_t)opts->window) {
             post_item_t *it = &items[next];
             if (zmq_send(sock, it->frame, it->len, ZMQ_DONTWAIT) < 0)
                 break;
             it->attempts = 1;
+            it->sent_us = clock_mono_us();
             sent_at[next++] = now;
             in_flight++;
         }
@@ -122,7 +129,7 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
         if (done == n)
             break;
         zmq_pollitem_t pi[] = {{sock, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(pi, 1, 20) <= 0)
+        if (zmq_poll(pi, 1, opts->rate > 0 ? 1 : 20) <= 0)
             continue;
         for (;;) {
             zmq_msg_t msg;
@@ -142,6 +149,7 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
                                                                              : POST_REJECTED;
                 snprintf(it->code, sizeof it->code, "%s", ack->code);
                 snprintf(it->message, sizeof it->message, "%s", ack->message);
+                it->answered_us = clock_mono_us();
                 done++;
                 in_flight--;
             }

@@ -19,12 +19,14 @@ typedef struct {
     char code[32];
     char message[256];
     int attempts;
+    int64_t sent_us, answered_us; /* monotonic: first send, answer (0 if none) */
 } post_item_t;
 
 typedef struct {
     int timeout_ms; /* wait this long for an answer before sending again */
     int retries;    /* sends after the first; then the item is POST_UNANSWERED */
     int window;     /* most items in flight */
+    int rate;       /* most first sends a second; 0 for no limit */
 } poster_opts_t;
 
 /* Sends every item and waits for the answers. Returns 0 when every item was
