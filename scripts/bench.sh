@@ -28,9 +28,16 @@ done
 trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true' EXIT
 sleep 1
 
-rss() { for i in 0 1 2; do
-  printf '  %-9s %6d kB\n' "$(echo intake workflow notify | cut -d' ' -f$((i+1)))" \
-    "$(awk '/VmRSS/ {print $2}' /proc/"${pids[$i]}"/status)"; done; }
+# resident memory: RSS counts shared library pages too; PSS shares them out
+# among the processes using them; private dirty is what the service itself wrote
+rss() {
+  printf '  %-9s %9s %9s %14s\n' service RSS PSS "private dirty"
+  local names=(intake workflow notify)
+  for i in 0 1 2; do
+    awk -v n="${names[$i]}" '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Private_Dirty:/ {d=$2}
+      END {printf "  %-9s %6d kB %6d kB %11d kB\n", n, r, p, d}' /proc/"${pids[$i]}"/smaps_rollup
+  done
+}
 echo "== resident memory, idle, before load (log_level=$RECTIFY_LOG_LEVEL)"
 rss
 echo "== throughput: $events events, as fast as they go"
