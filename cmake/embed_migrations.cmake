@@ -1,5 +1,7 @@
-# Writes OUT, a C file holding every migration in FILES (sorted) as a
+# Writes OUT, a C file holding every migration DIR/*.sql (sorted) as a
 # NUL-terminated string, with its file name, in the order they must run.
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(body "/* generated from deploy/migrations by cmake/embed_migrations.cmake */\n")
 string(APPEND body "#include \"migrate.h\"\n\n")
 set(table "const migration_t migrations[] = {\n")

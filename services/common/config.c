@@ -29,7 +29,7 @@ const cfg_spec_t config_table[] = {
      "workflow's live log stream (ZeroMQ PUB); empty disables it"},
     {"notify_log_pub", CFG_STRING, "tcp://127.0.0.1:7113", 0, 0, NULL,
      "notification's live log stream (ZeroMQ PUB); empty disables it"},
-    {"max_message_bytes", CFG_INT, "65536", 256, 16777216, NULL,
+    {"max_message_bytes", CFG_INT, "1048576", 256, 16777216, NULL,
      "largest Envelope intake accepts; larger ones are REJECTED (too_large)"},
     {"batch_max", CFG_INT, "512", 1, 10000, NULL,
      "most events committed in one transaction"},

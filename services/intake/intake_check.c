@@ -3,6 +3,7 @@
 #include "intake_check.h"
 #include "errors.h"
 #include "ids.h"
+#include "money.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,23 +11,58 @@
 #include <string.h>
 
 /* What each event type demands beyond its proto3 shape. */
-typedef struct {
+typedef struct event_rule event_rule_t;
+struct event_rule {
     Rectify__Envelope__EventCase event_case;
     const char *const *required; /* fields that must be non-empty / non-zero */
     const char *const *dates;    /* string fields holding YYYY-MM-DD */
-} event_rule_t;
+    /* checks the generic walk cannot make (repeated fields, numbers); may be NULL */
+    int (*extra)(const ProtobufCMessage *event, intake_refusal_t *why);
+};
 
-static const char *const s_open_round_required[] = {"round_id", "group_name", "target_unit",
-                                                    "feedback_date", "kind", NULL};
-static const char *const s_open_round_dates[] = {"onsite_from", "onsite_to", "feedback_date",
-                                                 NULL};
-static const char *const s_post_problem_required[] = {"round_id", "problem_id", "aspect", "title",
-                                                      NULL};
-static const char *const s_none[] = {NULL};
+#define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ON_DATE LIST("on_date")
+
+static int s_check_evidence(const ProtobufCMessage *event, intake_refusal_t *why);
+static int s_check_accountability(const ProtobufCMessage *event, intake_refusal_t *why);
+static int s_check_plan(const ProtobufCMessage *event, intake_refusal_t *why);
+static int s_check_unit_code(const ProtobufCMessage *event, intake_refusal_t *why);
 
 static const event_rule_t s_rules[] = {
-    {RECTIFY__ENVELOPE__EVENT_OPEN_ROUND, s_open_round_required, s_open_round_dates},
-    {RECTIFY__ENVELOPE__EVENT_POST_PROBLEM, s_post_problem_required, s_none},
+    {RECTIFY__ENVELOPE__EVENT_OPEN_ROUND,
+     LIST("round_id", "group_name", "target_unit", "feedback_date", "kind"),
+     LIST("onsite_from", "onsite_to", "feedback_date"), NULL},
+    {RECTIFY__ENVELOPE__EVENT_POST_PROBLEM, LIST("round_id", "problem_id", "aspect", "title"),
+     LIST(NULL), NULL},
+    {RECTIFY__ENVELOPE__EVENT_REGISTER_UNIT, LIST("code", "name", "role"), LIST(NULL),
+     s_check_unit_code},
+    {RECTIFY__ENVELOPE__EVENT_POST_ITEM, LIST("round_id", "problem_id", "item_id", "title"),
+     ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_ADD_MEASURE, LIST("round_id", "item_id", "measure_id", "title"),
+     ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_ASSIGN,
+     LIST("round_id", "task_id", "lead_leader", "responsible_unit", "deadline", "track"),
+     LIST("deadline", "on_date"), NULL},
+    {RECTIFY__ENVELOPE__EVENT_START, LIST("round_id", "task_id"), ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_REPORT_PROGRESS, LIST("round_id", "task_id", "text"), ON_DATE,
+     s_check_evidence},
+    {RECTIFY__ENVELOPE__EVENT_SUBMIT_WRITE_OFF, LIST("round_id", "task_id", "text"), ON_DATE,
+     s_check_evidence},
+    {RECTIFY__ENVELOPE__EVENT_WRITE_OFF, LIST("round_id", "task_id"), ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_REJECT_WRITE_OFF, LIST("round_id", "task_id", "reason"), ON_DATE,
+     NULL},
+    {RECTIFY__ENVELOPE__EVENT_REASSIGN, LIST("round_id", "task_id", "reason"), ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_CHANGE_DEADLINE, LIST("round_id", "task_id", "deadline", "reason"),
+     LIST("deadline", "on_date"), NULL},
+    {RECTIFY__ENVELOPE__EVENT_RECORD_LOOK_BACK, LIST("round_id", "task_id", "result"), ON_DATE,
+     NULL},
+    {RECTIFY__ENVELOPE__EVENT_CLOSE_BY_DECISION, LIST("round_id", "task_id", "decision"), ON_DATE,
+     NULL},
+    {RECTIFY__ENVELOPE__EVENT_RECORD_INSTITUTION,
+     LIST("round_id", "institution_id", "kind", "title"), ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY, LIST("round_id", "action_id", "kind"),
+     ON_DATE, s_check_accountability},
+    {RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN, LIST("round_id"), ON_DATE, s_check_plan},
 };
 
 static int s_refuse(intake_refusal_t *why, const char *code, const char *fmt, ...)
@@ -262,7 +298,107 @@ int intake_check(const Rectify__Envelope *env, const char **event_type, intake_r
     if (!event)
         return s_refuse(why, "missing_field", "%s is empty", f->name);
     int rc = s_check_event(f->name, event, rule, why);
+    if (rc == RC_OK && rule->extra)
+        rc = rule->extra(event, why);
     if (rc == RC_OK)
         *event_type = f->name;
     return rc;
+}
+
+static bool s_unit_code_ok(const char *code)
+{
+    if (!*code || strlen(code) > INTAKE_MAX_UNIT)
+        return false;
+    for (const char *p = code; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+              *p == '.'))
+            return false;
+    return true;
+}
+
+static int s_check_unit_code(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const Rectify__RegisterUnit *ev = (const Rectify__RegisterUnit *)event;
+    if (!s_unit_code_ok(ev->code))
+        return s_refuse(why, "invalid_field",
+                        "register_unit.code: \"%.64s\" may hold only a-z, 0-9, '-', '_' and '.' "
+                        "(at most %d bytes)",
+                        ev->code, INTAKE_MAX_UNIT);
+    if (*ev->parent && !s_unit_code_ok(ev->parent))
+        return s_refuse(why, "invalid_field", "register_unit.parent: \"%.64s\" is not a unit code",
+                        ev->parent);
+    return RC_OK;
+}
+
+/* Evidence of a progress report or a submission: a title, a SHA-256 digest
+ * in hexadecimal and a URI each. */
+static int s_check_evidence(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const char *name = event->descriptor == &rectify__report_progress__descriptor
+                           ? "report_progress"
+                           : "submit_write_off";
+    size_t n = event->descriptor == &rectify__report_progress__descriptor
+                   ? ((const Rectify__ReportProgress *)event)->n_evidence
+                   : ((const Rectify__SubmitWriteOff *)event)->n_evidence;
+    Rectify__Evidence **list = event->descriptor == &rectify__report_progress__descriptor
+                                   ? ((const Rectify__ReportProgress *)event)->evidence
+                                   : ((const Rectify__SubmitWriteOff *)event)->evidence;
+    if (n > 64)
+        return s_refuse(why, "field_too_long", "%s.evidence has %zu entries; the limit is 64", name,
+                        n);
+    const event_rule_t rule = {0, LIST("title", "sha256", "uri"), LIST(NULL), NULL};
+    for (size_t i = 0; i < n; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s.evidence[%zu]", name, i);
+        int rc = s_check_event(prefix, &list[i]->base, &rule, why);
+        if (rc != RC_OK)
+            return rc;
+        const char *h = list[i]->sha256;
+        bool hex = strlen(h) == 64;
+        for (const char *p = h; hex && *p; p++)
+            hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
+        if (!hex)
+            return s_refuse(why, "invalid_field",
+                            "%s.sha256: \"%.70s\" is not a SHA-256 digest (64 hexadecimal digits)",
+                            prefix, h);
+    }
+    return RC_OK;
+}
+
+static int s_check_accountability(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const Rectify__RecordAccountability *ev = (const Rectify__RecordAccountability *)event;
+    int64_t fen;
+    if (ev->persons < 0)
+        return s_refuse(why, "invalid_field", "record_accountability.persons: %d is negative",
+                        ev->persons);
+    if (money_parse_fen(ev->amount_yuan, &fen) != RC_OK)
+        return s_refuse(why, "invalid_field",
+                        "record_accountability.amount_yuan: \"%.40s\" is not an amount in yuan "
+                        "(digits, at most two decimals, e.g. \"2000.00\")",
+                        ev->amount_yuan);
+    return RC_OK;
+}
+
+static int s_check_plan(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const Rectify__ImportPlan *ev = (const Rectify__ImportPlan *)event;
+    if (ev->n_rows == 0)
+        return s_refuse(why, "missing_field", "import_plan.rows: the plan has no rows");
+    if (ev->n_rows > 10000)
+        return s_refuse(why, "field_too_long", "import_plan.rows: %zu rows; the limit is 10000",
+                        ev->n_rows);
+    const event_rule_t rule = {
+        0,
+        LIST("problem_id", "item_id", "item_title", "measure_id", "measure_title", "lead_leader",
+             "responsible_unit", "deadline", "track"),
+        LIST("deadline"), NULL};
+    for (size_t i = 0; i < ev->n_rows; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "import_plan.rows[%zu] (line %d)", i, ev->rows[i]->line);
+        int rc = s_check_event(prefix, &ev->rows[i]->base, &rule, why);
+        if (rc != RC_OK)
+            return rc;
+    }
+    return RC_OK;
 }

@@ -46,6 +46,10 @@ static const db_stmt_t s_delivered = {
     " WHERE d.status = 'sent' AND n.subject LIKE $1",
     1, 0};
 
+static const db_stmt_t s_units_ready = {
+    "bench_units_ready",
+    "SELECT count(*) FROM unit WHERE code IN ('bench-office', 'bench-unit')", 0, 0};
+
 int main(int argc, char **argv)
 {
     const char *file = NULL;
@@ -78,6 +82,52 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* the units the benchmark posts as (a repeat is a harmless DUPLICATE) */
+    {
+        static const char *codes[] = {"bench-office", "bench-unit"};
+        static const Rectify__Role roles[] = {RECTIFY__ROLE__INSPECTION_OFFICE, RECTIFY__ROLE__UNIT};
+        post_item_t reg[2];
+        memset(reg, 0, sizeof reg);
+        for (int i = 0; i < 2; i++) {
+            /* fixed ids: the same two events every run */
+            snprintf(reg[i].event_id, sizeof reg[i].event_id,
+                     "00000000-0000-4000-8000-00000000000%d", i + 1);
+            Rectify__RegisterUnit ru = RECTIFY__REGISTER_UNIT__INIT;
+            ru.code = (char *)codes[i];
+            ru.name = (char *)codes[i];
+            ru.role = roles[i];
+            Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+            env.event_id = reg[i].event_id;
+            env.unit = "admin";
+            env.event_case = RECTIFY__ENVELOPE__EVENT_REGISTER_UNIT;
+            env.register_unit = &ru;
+            reg[i].len = rectify__envelope__get_packed_size(&env);
+            reg[i].frame = malloc(reg[i].len);
+            if (!reg[i].frame)
+                return 1;
+            rectify__envelope__pack(&env, reg[i].frame);
+        }
+        void *rctx = zmq_ctx_new();
+        poster_opts_t ropts = {.timeout_ms = 2000, .retries = 5, .window = 2};
+        int rrc = poster_run(rctx, config_str(cfg, "intake_bind"), reg, 2, &ropts);
+        zmq_ctx_term(rctx);
+        free(reg[0].frame);
+        free(reg[1].frame);
+        if (rrc != 0) {
+            fprintf(stderr, "rectify-bench: intake does not answer at %s\n",
+                    config_str(cfg, "intake_bind"));
+            return 1;
+        }
+        for (int tries = 0; tries < 500; tries++) { /* until workflow has them */
+            PGresult *res = db_run(db, &s_units_ready, NULL, NULL, NULL);
+            int ready = res && strcmp(PQgetvalue(res, 0, 0), "2") == 0;
+            PQclear(res);
+            if (ready)
+                break;
+            usleep(10000);
+        }
+    }
+
     char run[IDS_UUID_LEN + 1];
     ids_new_uuid(run);
     run[8] = '\0';
@@ -96,7 +146,7 @@ int main(int argc, char **argv)
         ev.kind = RECTIFY__ROUND_KIND__INSPECTION;
         Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
         env.event_id = items[i].event_id;
-        env.unit = "bench";
+        env.unit = "bench-office";
         env.sent_at_ms = clock_now_ms();
         env.event_case = RECTIFY__ENVELOPE__EVENT_OPEN_ROUND;
         env.open_round = &ev;

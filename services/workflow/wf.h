@@ -1,27 +1,53 @@
 /* wf.h: what workflow's event handlers share. One handler per event type,
- * grouped by topic (wf_rounds.c: rounds and feedback problems). A handler
- * runs inside the batch's transaction and either applies the event (RC_OK),
- * refuses it (RC_ERR_STATE, RC_ERR_NOTFOUND, RC_ERR_DENIED, RC_ERR_INVALID
- * with code and message set: recorded, nothing changed) or fails
- * (RC_ERR_DB: the whole batch rolls back and is sent again). */
+ * grouped by topic: wf_units.c (units), wf_rounds.c (rounds, problems),
+ * wf_plan.c (items, measures, assignment, plan import), wf_tasks.c (the
+ * lifecycle: the transition table lives there), wf_records.c (institutions,
+ * accountability). wf_access.c holds the sender's rights and the audit trail.
+ *
+ * A handler runs inside the batch's transaction and either applies the event
+ * (RC_OK), refuses it (RC_ERR_STATE, RC_ERR_NOTFOUND, RC_ERR_DENIED,
+ * RC_ERR_INVALID, with code and message set; nothing changed: handlers check
+ * before they write, or write under a savepoint) or fails (RC_ERR_DB: the
+ * whole batch rolls back and is sent again). */
 #ifndef RECTIFY_WF_H
 #define RECTIFY_WF_H
 
 #include "db.h"
 #include "rectify.pb-c.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct wf_server_t wf_server_t;
+
+#define WF_CODE_MAX 72  /* unit codes and ids: 64 bytes and the NUL, rounded */
+
+typedef struct {
+    bool found;
+    char code[WF_CODE_MAX];
+    char role[24]; /* "unit", "supervision_office", ... */
+} wf_unit_t;
 
 typedef struct {
     wf_server_t *server;
     db_t *db;
     const Rectify__Envelope *env;
     int64_t seq;
+    wf_unit_t sender; /* loaded by wf_load_sender */
     char code[32];     /* refusal code */
     char message[256]; /* refusal message, names the field or the state */
 } wf_ctx_t;
+
+/* A task (item or measure) as the lifecycle sees it, locked for update. */
+typedef struct {
+    bool found;
+    char kind[8]; /* "item" or "measure" */
+    char item_id[WF_CODE_MAX];
+    char status[16];
+    char responsible_unit[WF_CODE_MAX]; /* "" before assignment */
+    char track[20];                     /* "" before assignment */
+    char target_unit[WF_CODE_MAX];      /* the round's target unit */
+} wf_task_t;
 
 /* Sets the refusal and returns rc. */
 int wf_refuse(wf_ctx_t *ctx, int rc, const char *code, const char *fmt, ...)
@@ -32,7 +58,51 @@ int wf_refuse(wf_ctx_t *ctx, int rc, const char *code, const char *fmt, ...)
 int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *subject,
               const char *body);
 
+/* --- wf_access.c ---------------------------------------------------------- */
+
+/* Loads the sending unit; refuses (unknown_sender) if it is not registered. */
+int wf_load_sender(wf_ctx_t *ctx);
+/* Refuses (denied) unless the sender has role. what names the action. */
+int wf_require_role(wf_ctx_t *ctx, const char *role, const char *what);
+/* Whether coverer may act for unit (see unit_covers in the migrations). */
+int wf_covers(wf_ctx_t *ctx, const char *coverer, const char *unit, bool *yes);
+/* Refuses (denied) unless the sender covers unit (its own subtree; a
+ * supervision office: its parent's subtree). */
+int wf_require_covers(wf_ctx_t *ctx, const char *unit, const char *what);
+/* The business day of the event: on_date if set, else today (UTC) by the clock. */
+void wf_day(const char *on_date, char out[11]);
+/* Loads and locks a task; t->found false when there is none. */
+int wf_load_task(wf_ctx_t *ctx, const char *round_id, const char *task_id, wf_task_t *t);
+/* Appends to the audit trail. detail is JSON text or NULL. */
+int wf_history(wf_ctx_t *ctx, const char *round_id, const char *task_id, const char *action,
+               const char *from, const char *to, const char *reason, const char *detail,
+               const char *day);
+int wf_savepoint(wf_ctx_t *ctx);
+/* After a refusal: undo what the handler wrote since wf_savepoint. */
+int wf_rollback_to_savepoint(wf_ctx_t *ctx);
+int wf_release_savepoint(wf_ctx_t *ctx);
+
+/* "fix_now", ... or NULL for an unknown value. */
+const char *wf_track_name(Rectify__Track track);
+
+/* --- handlers ------------------------------------------------------------- */
+int wf_register_unit(wf_ctx_t *ctx, const Rectify__RegisterUnit *ev);
 int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev);
 int wf_post_problem(wf_ctx_t *ctx, const Rectify__PostProblem *ev);
+int wf_post_item(wf_ctx_t *ctx, const Rectify__PostItem *ev);
+int wf_add_measure(wf_ctx_t *ctx, const Rectify__AddMeasure *ev);
+int wf_assign(wf_ctx_t *ctx, const Rectify__Assign *ev);
+int wf_import_plan(wf_ctx_t *ctx, const Rectify__ImportPlan *ev);
+int wf_start(wf_ctx_t *ctx, const Rectify__Start *ev);
+int wf_report_progress(wf_ctx_t *ctx, const Rectify__ReportProgress *ev);
+int wf_submit_write_off(wf_ctx_t *ctx, const Rectify__SubmitWriteOff *ev);
+int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev);
+int wf_reject_write_off(wf_ctx_t *ctx, const Rectify__RejectWriteOff *ev);
+int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev);
+int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev);
+int wf_record_look_back(wf_ctx_t *ctx, const Rectify__RecordLookBack *ev);
+int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev);
+int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev);
+int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability *ev);
 
 #endif

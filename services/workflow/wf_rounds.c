@@ -22,8 +22,24 @@ static const db_stmt_t s_insert_problem = {
     " SELECT (SELECT target_unit FROM r), (SELECT count(*) FROM ins)",
     5, 0};
 
+static const db_stmt_t s_target_exists = {
+    "wf_target_exists", "SELECT 1 FROM unit WHERE code = $1 AND role = 'unit'", 1, 0};
+
 int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
 {
+    int rc = wf_require_role(ctx, "inspection_office", "open_round");
+    if (rc != RC_OK)
+        return rc;
+    const char *probe[] = {ev->target_unit};
+    PGresult *found = db_run(ctx->db, &s_target_exists, probe, NULL, NULL);
+    if (!found)
+        return RC_ERR_DB;
+    int target_ok = PQntuples(found) == 1;
+    PQclear(found);
+    if (!target_ok)
+        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_unit",
+                         "open_round.target_unit: \"%s\" is not a registered unit of role unit",
+                         ev->target_unit);
     const char *kind = ev->kind == RECTIFY__ROUND_KIND__LOOK_BACK ? "look_back" : "inspection";
     const char *params[] = {ev->round_id,    ev->group_name, ev->target_unit,
                             ev->onsite_from, ev->onsite_to,  ev->feedback_date,
@@ -46,6 +62,9 @@ int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
 
 int wf_post_problem(wf_ctx_t *ctx, const Rectify__PostProblem *ev)
 {
+    int rc = wf_require_role(ctx, "inspection_office", "post_problem");
+    if (rc != RC_OK)
+        return rc;
     const char *params[] = {ev->round_id, ev->problem_id, ev->aspect, ev->title,
                             ctx->env->event_id};
     PGresult *res = db_run(ctx->db, &s_insert_problem, params, NULL, NULL);

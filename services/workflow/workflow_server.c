@@ -78,11 +78,46 @@ int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *sub
 static int s_dispatch(wf_ctx_t *ctx)
 {
     const Rectify__Envelope *env = ctx->env;
+    int rc = wf_load_sender(ctx);
+    if (rc != RC_OK)
+        return rc;
     switch (env->event_case) {
+    case RECTIFY__ENVELOPE__EVENT_REGISTER_UNIT:
+        return wf_register_unit(ctx, env->register_unit);
     case RECTIFY__ENVELOPE__EVENT_OPEN_ROUND:
         return wf_open_round(ctx, env->open_round);
     case RECTIFY__ENVELOPE__EVENT_POST_PROBLEM:
         return wf_post_problem(ctx, env->post_problem);
+    case RECTIFY__ENVELOPE__EVENT_POST_ITEM:
+        return wf_post_item(ctx, env->post_item);
+    case RECTIFY__ENVELOPE__EVENT_ADD_MEASURE:
+        return wf_add_measure(ctx, env->add_measure);
+    case RECTIFY__ENVELOPE__EVENT_ASSIGN:
+        return wf_assign(ctx, env->assign);
+    case RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN:
+        return wf_import_plan(ctx, env->import_plan);
+    case RECTIFY__ENVELOPE__EVENT_START:
+        return wf_start(ctx, env->start);
+    case RECTIFY__ENVELOPE__EVENT_REPORT_PROGRESS:
+        return wf_report_progress(ctx, env->report_progress);
+    case RECTIFY__ENVELOPE__EVENT_SUBMIT_WRITE_OFF:
+        return wf_submit_write_off(ctx, env->submit_write_off);
+    case RECTIFY__ENVELOPE__EVENT_WRITE_OFF:
+        return wf_write_off(ctx, env->write_off);
+    case RECTIFY__ENVELOPE__EVENT_REJECT_WRITE_OFF:
+        return wf_reject_write_off(ctx, env->reject_write_off);
+    case RECTIFY__ENVELOPE__EVENT_REASSIGN:
+        return wf_reassign(ctx, env->reassign);
+    case RECTIFY__ENVELOPE__EVENT_CHANGE_DEADLINE:
+        return wf_change_deadline(ctx, env->change_deadline);
+    case RECTIFY__ENVELOPE__EVENT_RECORD_LOOK_BACK:
+        return wf_record_look_back(ctx, env->record_look_back);
+    case RECTIFY__ENVELOPE__EVENT_CLOSE_BY_DECISION:
+        return wf_close_by_decision(ctx, env->close_by_decision);
+    case RECTIFY__ENVELOPE__EVENT_RECORD_INSTITUTION:
+        return wf_record_institution(ctx, env->record_institution);
+    case RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY:
+        return wf_record_accountability(ctx, env->record_accountability);
     default:
         /* intake checked the type: this is a newer intake than workflow */
         return wf_refuse(ctx, RC_ERR_INVALID, "unknown_event",

@@ -2,9 +2,11 @@
 #include "cluster.h"
 #include "clock.h"
 #include "ids.h"
+#include "pbjson.h"
 #include "rectify.pb-c.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,6 +99,87 @@ void cluster_start(cluster_t *c, const char *const *extra_env)
     c->ctx = zmq_ctx_new();
     for (int i = 0; i < SVC_COUNT; i++)
         cluster_spawn(c, i);
+    /* the units every test uses, registered through the services */
+    size_t n;
+    post_item_t *items = cluster_post_json(
+        c,
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"inspection-office\",\"name\":\"市委巡视办\","
+        "\"role\":\"INSPECTION_OFFICE\"}}\n"
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf\",\"name\":\"市城管执法局\","
+        "\"role\":\"UNIT\"}}\n",
+        &n);
+    cluster_free_items(items, n);
+    cluster_wait_applied(c);
+}
+
+post_item_t *cluster_post_json(cluster_t *c, const char *jsonl, size_t *n)
+{
+    size_t cap = 16;
+    post_item_t *items = calloc(cap, sizeof *items);
+    cr_assert(items);
+    *n = 0;
+    const char *line = jsonl;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 0) {
+            json_error_t jerr;
+            json_t *obj = json_loadb(line, len, 0, &jerr);
+            cr_assert(obj, "test JSON line %zu: %s", *n + 1, jerr.text);
+            ProtobufCMessage *msg = NULL;
+            char err[256];
+            cr_assert_eq(pbjson_parse(&rectify__envelope__descriptor, obj, &msg, err, sizeof err), 0,
+                         "test JSON line %zu: %s", *n + 1, err);
+            json_decref(obj);
+            Rectify__Envelope *env = (Rectify__Envelope *)msg;
+            if (*n == cap) {
+                cap *= 2;
+                items = realloc(items, cap * sizeof *items);
+                cr_assert(items);
+            }
+            post_item_t *it = &items[(*n)++];
+            memset(it, 0, sizeof *it);
+            if (env->event_id && *env->event_id)
+                snprintf(it->event_id, sizeof it->event_id, "%s", env->event_id);
+            else
+                ids_new_uuid(it->event_id);
+            char *keep = env->event_id;
+            env->event_id = it->event_id;
+            it->len = rectify__envelope__get_packed_size(env);
+            it->frame = malloc(it->len);
+            cr_assert(it->frame);
+            rectify__envelope__pack(env, it->frame);
+            env->event_id = keep;
+            rectify__envelope__free_unpacked(env, NULL);
+        }
+        line += len + (end ? 1 : 0);
+    }
+    cr_assert_eq(cluster_post(c, items, *n), 0, "some events were not answered");
+    return items;
+}
+
+void cluster_free_items(post_item_t *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i].frame);
+    free(items);
+}
+
+void cluster_wait_applied(cluster_t *c)
+{
+    long long want = testdb_number(&c->db, "SELECT count(*) FROM intake_event");
+    long long got = cluster_wait_number(c, "SELECT count(*) FROM wf_event", want, 20000);
+    cr_assert_eq(got, want, "workflow applied %lld of %lld events", got, want);
+}
+
+void cluster_outcome(cluster_t *c, const char *event_id, char *out, size_t outlen)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT CASE outcome WHEN 'applied' THEN 'applied'"
+             " ELSE 'refused: ' || code || ': ' || message END FROM wf_event WHERE event_id = '%s'",
+             event_id);
+    testdb_text(&c->db, sql, out, outlen);
 }
 
 int cluster_signal(cluster_t *c, int which, int sig)

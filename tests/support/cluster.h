@@ -46,6 +46,17 @@ int cluster_post(cluster_t *c, post_item_t *items, size_t n);
  * rectify__ack__free_unpacked); NULL if none came in 5 s. */
 struct Rectify__Ack *cluster_send_raw(cluster_t *c, const void *frame, size_t len);
 
+/* Posts JSON lines (one Envelope a line, as rectifyctl post reads them; a
+ * line without event_id gets a new one) and waits for every answer. Returns
+ * the items (caller frees with cluster_free_items) and their count. */
+post_item_t *cluster_post_json(cluster_t *c, const char *jsonl, size_t *n);
+void cluster_free_items(post_item_t *items, size_t n);
+/* Waits until workflow has an outcome for every event posted so far (all
+ * rows of intake_event); asserts it within 20 s. */
+void cluster_wait_applied(cluster_t *c);
+/* The outcome workflow recorded for an event: "applied", "refused: CODE: MESSAGE", or "". */
+void cluster_outcome(cluster_t *c, const char *event_id, char *out, size_t outlen);
+
 /* Prints a service's stderr (for a failing test's diagnosis). */
 void cluster_dump_log(const cluster_t *c, int which);
 

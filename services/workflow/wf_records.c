@@ -1,0 +1,112 @@
+/* wf_records.c: institutions built or revised, and accountability actions,
+ * the figures a bulletin reports next to the rectification itself. */
+#include "errors.h"
+#include "money.h"
+#include "wf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const db_stmt_t s_round_target = {
+    "wf_records_target", "SELECT target_unit FROM inspection_round WHERE round_id = $1", 1, 0};
+static const db_stmt_t s_insert_institution = {
+    "wf_insert_institution",
+    "INSERT INTO institution (round_id, institution_id, kind, title, effective_on, event_id, actor)"
+    " VALUES ($1, $2, $3, $4, $5::date, $6::uuid, $7) ON CONFLICT DO NOTHING RETURNING 1",
+    7, 0};
+static const db_stmt_t s_insert_accountability = {
+    "wf_insert_accountability",
+    "INSERT INTO accountability (round_id, action_id, kind, persons, amount_fen, effective_on,"
+    " event_id, actor) VALUES ($1, $2, $3, $4::int, $5::bigint, $6::date, $7::uuid, $8)"
+    " ON CONFLICT DO NOTHING RETURNING 1",
+    8, 0};
+
+/* Checks the round exists and the sender (of role) covers its target unit. */
+static int s_round_rights(wf_ctx_t *ctx, const char *what, const char *role, const char *round_id,
+                          char *target, size_t targetlen)
+{
+    int rc = wf_require_role(ctx, role, what);
+    if (rc != RC_OK)
+        return rc;
+    const char *params[] = {round_id};
+    PGresult *res = db_run(ctx->db, &s_round_target, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    int found = PQntuples(res) == 1;
+    snprintf(target, targetlen, "%s", found ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    if (!found)
+        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round",
+                         "%s.round_id: no round \"%s\" is open", what, round_id);
+    return wf_require_covers(ctx, target, what);
+}
+
+int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev)
+{
+    static const char *kinds[] = {NULL, "new", "revised", "planned"};
+    char target[WF_CODE_MAX], day[11];
+    int rc = s_round_rights(ctx, "record_institution", "unit", ev->round_id, target, sizeof target);
+    if (rc != RC_OK)
+        return rc;
+    if (ev->kind < 1 || ev->kind > 3)
+        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "record_institution.kind: unknown kind");
+    wf_day(ev->on_date, day);
+    const char *params[] = {ev->round_id, ev->institution_id, kinds[ev->kind], ev->title, day,
+                            ctx->env->event_id, ctx->sender.code};
+    PGresult *res = db_run(ctx->db, &s_insert_institution, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    int inserted = PQntuples(res) == 1;
+    PQclear(res);
+    if (!inserted)
+        return wf_refuse(ctx, RC_ERR_STATE, "institution_exists",
+                         "record_institution.institution_id: \"%s\" is already recorded",
+                         ev->institution_id);
+    char subject[1200];
+    snprintf(subject, sizeof subject, "round %s: institution %s (%s): %s", ev->round_id,
+             ev->institution_id, kinds[ev->kind], ev->title);
+    return wf_notify(ctx, "institution_recorded", target, subject, "");
+}
+
+int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability *ev)
+{
+    static const char *kinds[] = {NULL,        "case_filed",   "disciplinary_sanction",
+                                  "admonishment_talk", "reminder_talk", "criticism",
+                                  "written_self_criticism", "reassignment"};
+    char target[WF_CODE_MAX], day[11];
+    int rc = s_round_rights(ctx, "record_accountability", "supervision_office", ev->round_id,
+                            target, sizeof target);
+    if (rc != RC_OK)
+        return rc;
+    if (ev->kind < 1 || ev->kind > 7)
+        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+                         "record_accountability.kind: unknown kind");
+    if (ev->persons < 0)
+        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+                         "record_accountability.persons: %d is negative", ev->persons);
+    int64_t fen;
+    if (money_parse_fen(ev->amount_yuan, &fen) != RC_OK)
+        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+                         "record_accountability.amount_yuan: \"%.40s\" is not an amount in yuan",
+                         ev->amount_yuan);
+    wf_day(ev->on_date, day);
+    char persons[16], amount[24];
+    snprintf(persons, sizeof persons, "%d", ev->persons);
+    snprintf(amount, sizeof amount, "%" PRId64, fen);
+    const char *params[] = {ev->round_id, ev->action_id, kinds[ev->kind], persons, amount, day,
+                            ctx->env->event_id, ctx->sender.code};
+    PGresult *res = db_run(ctx->db, &s_insert_accountability, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    int inserted = PQntuples(res) == 1;
+    PQclear(res);
+    if (!inserted)
+        return wf_refuse(ctx, RC_ERR_STATE, "action_exists",
+                         "record_accountability.action_id: \"%s\" is already recorded",
+                         ev->action_id);
+    char subject[256];
+    snprintf(subject, sizeof subject, "round %s: accountability %s: %s, %d person(s)",
+             ev->round_id, ev->action_id, kinds[ev->kind], ev->persons);
+    return wf_notify(ctx, "accountability_recorded", target, subject, "");
+}

@@ -1,0 +1,363 @@
+/* wf_tasks.c: the lifecycle of items and measures.
+ *
+ *   registered -assign-> assigned -start-> in_progress -submit-> submitted
+ *   submitted -write_off-> closed        submitted -reject-> in_progress
+ *   closed -look-back passed-> confirmed  closed|confirmed -relapse-> reopened
+ *   reopened -start-> in_progress         long-term: in_progress|submitted -decision-> closed
+ *
+ * The table below is the whole state machine: which action moves a task from
+ * which states to which, and who may take it. */
+#include "errors.h"
+#include "wf.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    WHO_RESPONSIBLE, /* a unit covering the task's responsible unit */
+    WHO_SUPERVISION  /* a supervision office covering it */
+} who_t;
+
+typedef struct {
+    const char *action;
+    const char *from; /* "|"-separated states */
+    const char *to;   /* NULL: the state does not change */
+    who_t who;
+} transition_t;
+
+static const transition_t s_transitions[] = {
+    {"start", "assigned|reopened", "in_progress", WHO_RESPONSIBLE},
+    {"report_progress", "in_progress|submitted|reopened", NULL, WHO_RESPONSIBLE},
+    {"submit_write_off", "in_progress", "submitted", WHO_RESPONSIBLE},
+    {"write_off", "submitted", "closed", WHO_SUPERVISION},
+    {"reject_write_off", "submitted", "in_progress", WHO_SUPERVISION},
+    {"reassign", "assigned|in_progress|submitted|reopened", NULL, WHO_SUPERVISION},
+    {"change_deadline", "assigned|in_progress|submitted|reopened", NULL, WHO_SUPERVISION},
+    {"look_back_passed", "closed", "confirmed", WHO_SUPERVISION},
+    {"look_back_relapse", "closed|confirmed", "reopened", WHO_SUPERVISION},
+    {"close_by_decision", "in_progress|submitted", "closed", WHO_SUPERVISION},
+};
+
+static const transition_t *s_find(const char *action)
+{
+    for (size_t i = 0; i < sizeof s_transitions / sizeof s_transitions[0]; i++)
+        if (strcmp(s_transitions[i].action, action) == 0)
+            return &s_transitions[i];
+    return NULL;
+}
+
+static bool s_in(const char *list, const char *state)
+{
+    size_t n = strlen(state);
+    for (const char *p = list; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, state, n) == 0)
+            return true;
+        p += len + (bar ? 1 : 0);
+    }
+    return false;
+}
+
+/* Loads the task and checks rights and state for action. On RC_OK, t holds
+ * the task and *tr the transition. */
+static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const char *round_id,
+                   const char *task_id, wf_task_t *t, const transition_t **tr)
+{
+    *tr = s_find(action);
+    int rc = wf_load_task(ctx, round_id, task_id, t);
+    if (rc != RC_OK)
+        return rc;
+    if (!t->found)
+        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_task",
+                         "%s.task_id: no item or measure \"%s\" in round \"%s\"", event, task_id,
+                         round_id);
+    const char *unit = *t->responsible_unit ? t->responsible_unit : t->target_unit;
+    if ((*tr)->who == WHO_SUPERVISION)
+        rc = wf_require_role(ctx, "supervision_office", event);
+    else
+        rc = wf_require_role(ctx, "unit", event);
+    if (rc == RC_OK)
+        rc = wf_require_covers(ctx, unit, event);
+    if (rc != RC_OK)
+        return rc;
+    if (!s_in((*tr)->from, t->status))
+        return wf_refuse(ctx, RC_ERR_STATE, "invalid_transition",
+                         "%s: %s %s is %s; %s needs %s", event, t->kind, task_id, t->status,
+                         event, (*tr)->from);
+    return RC_OK;
+}
+
+static const db_stmt_t s_set_status = {
+    "wf_set_status",
+    "UPDATE task SET status = $3, updated_at = now() WHERE round_id = $1 AND task_id = $2", 3, 0};
+
+/* Moves the task and writes its history row. */
+static int s_move(wf_ctx_t *ctx, const transition_t *tr, const char *round_id,
+                  const char *task_id, const wf_task_t *t, const char *reason, const char *detail,
+                  const char *day)
+{
+    const char *to = tr->to ? tr->to : t->status;
+    if (tr->to) {
+        const char *params[] = {round_id, task_id, to};
+        if (db_do(ctx->db, &s_set_status, params) != RC_OK)
+            return RC_ERR_DB;
+    }
+    return wf_history(ctx, round_id, task_id, tr->action, t->status, to, reason, detail, day);
+}
+
+static int s_notify_move(wf_ctx_t *ctx, const char *round_id, const char *task_id,
+                         const wf_task_t *t, const transition_t *tr, const char *text)
+{
+    char subject[512];
+    snprintf(subject, sizeof subject, "round %s: %s %s %s -> %s", round_id, t->kind, task_id,
+             t->status, tr->to ? tr->to : t->status);
+    return wf_notify(ctx, tr->action, *t->responsible_unit ? t->responsible_unit : t->target_unit,
+                     subject, text ? text : "");
+}
+
+/* The common shape: check, move, tell. */
+static int s_simple(wf_ctx_t *ctx, const char *event, const char *action, const char *round_id,
+                    const char *task_id, const char *reason, const char *on_date)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, event, action, round_id, task_id, &t, &tr);
+    if (rc != RC_OK)
+        return rc;
+    wf_day(on_date, day);
+    if ((rc = s_move(ctx, tr, round_id, task_id, &t, reason, NULL, day)) != RC_OK)
+        return rc;
+    return s_notify_move(ctx, round_id, task_id, &t, tr, reason);
+}
+
+int wf_start(wf_ctx_t *ctx, const Rectify__Start *ev)
+{
+    return s_simple(ctx, "start", "start", ev->round_id, ev->task_id, NULL, ev->on_date);
+}
+
+static const db_stmt_t s_insert_report = {
+    "wf_insert_report",
+    "INSERT INTO progress_report (event_id, round_id, task_id, kind, text, actor, effective_on)"
+    " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::date)",
+    7, 0};
+static const db_stmt_t s_insert_evidence = {
+    "wf_insert_evidence",
+    "INSERT INTO evidence (event_id, position, title, sha256, uri) VALUES ($1::uuid, $2, $3,"
+    " lower($4), $5)",
+    5, 0};
+
+/* Stores a progress report or a submission with its evidence. */
+static int s_report(wf_ctx_t *ctx, const char *event, const char *action, const char *kind,
+                    const char *round_id, const char *task_id, const char *text, size_t n_evidence,
+                    Rectify__Evidence **evidence, const char *on_date)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, event, action, round_id, task_id, &t, &tr);
+    if (rc != RC_OK)
+        return rc;
+    wf_day(on_date, day);
+    const char *params[] = {ctx->env->event_id, round_id, task_id, kind, text, ctx->sender.code,
+                            day};
+    if (db_do(ctx->db, &s_insert_report, params) != RC_OK)
+        return RC_ERR_DB;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n_evidence; i++) {
+        char pos[24];
+        snprintf(pos, sizeof pos, "%zu", i + 1);
+        const char *ep[] = {ctx->env->event_id, pos, evidence[i]->title, evidence[i]->sha256,
+                            evidence[i]->uri};
+        if (db_do(ctx->db, &s_insert_evidence, ep) != RC_OK) {
+            json_decref(list);
+            return RC_ERR_DB;
+        }
+        json_array_append_new(list, json_string(evidence[i]->sha256));
+    }
+    json_t *d = json_pack("{s:o}", "evidence", list);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!detail)
+        return RC_ERR_NOMEM;
+    rc = s_move(ctx, tr, round_id, task_id, &t, text, detail, day);
+    free(detail);
+    if (rc != RC_OK)
+        return rc;
+    return s_notify_move(ctx, round_id, task_id, &t, tr, text);
+}
+
+int wf_report_progress(wf_ctx_t *ctx, const Rectify__ReportProgress *ev)
+{
+    return s_report(ctx, "report_progress", "report_progress", "progress", ev->round_id,
+                    ev->task_id, ev->text, ev->n_evidence, ev->evidence, ev->on_date);
+}
+
+int wf_submit_write_off(wf_ctx_t *ctx, const Rectify__SubmitWriteOff *ev)
+{
+    return s_report(ctx, "submit_write_off", "submit_write_off", "submission", ev->round_id,
+                    ev->task_id, ev->text, ev->n_evidence, ev->evidence, ev->on_date);
+}
+
+static const db_stmt_t s_open_measures = {
+    "wf_open_measures",
+    "SELECT count(*), coalesce(string_agg(task_id || ' ' || status, ', ' ORDER BY task_id), '')"
+    " FROM task WHERE round_id = $1 AND item_id = $2 AND status NOT IN ('closed', 'confirmed')",
+    2, 0};
+
+int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, "write_off", "write_off", ev->round_id, ev->task_id, &t, &tr);
+    if (rc != RC_OK)
+        return rc;
+    if (strcmp(t.track, "long_term") == 0)
+        return wf_refuse(ctx, RC_ERR_STATE, "long_term",
+                         "write_off: %s %s is long-term; it closes only by close_by_decision",
+                         t.kind, ev->task_id);
+    if (strcmp(t.kind, "item") == 0) {
+        const char *params[] = {ev->round_id, ev->task_id};
+        PGresult *res = db_run(ctx->db, &s_open_measures, params, NULL, NULL);
+        if (!res)
+            return RC_ERR_DB;
+        long open = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        char which[160];
+        snprintf(which, sizeof which, "%s", PQgetvalue(res, 0, 1));
+        PQclear(res);
+        if (open > 0)
+            return wf_refuse(ctx, RC_ERR_STATE, "measures_open",
+                             "write_off: item %s has %ld measure(s) not written off (%s)",
+                             ev->task_id, open, which);
+    }
+    wf_day(ev->on_date, day);
+    if ((rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->note, NULL, day)) != RC_OK)
+        return rc;
+    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->note);
+}
+
+int wf_reject_write_off(wf_ctx_t *ctx, const Rectify__RejectWriteOff *ev)
+{
+    return s_simple(ctx, "reject_write_off", "reject_write_off", ev->round_id, ev->task_id,
+                    ev->reason, ev->on_date);
+}
+
+static const db_stmt_t s_reassign = {
+    "wf_reassign",
+    "UPDATE task SET lead_leader = coalesce(nullif($3, ''), lead_leader),"
+    " responsible_unit = coalesce(nullif($4, ''), responsible_unit), updated_at = now()"
+    " WHERE round_id = $1 AND task_id = $2"
+    " RETURNING lead_leader, responsible_unit",
+    4, 0};
+static const db_stmt_t s_new_deadline = {
+    "wf_new_deadline",
+    "WITH old AS (SELECT deadline FROM task WHERE round_id = $1 AND task_id = $2)"
+    " UPDATE task SET deadline = $3::date, updated_at = now() WHERE round_id = $1 AND task_id = $2"
+    " RETURNING (SELECT deadline::text FROM old)",
+    3, 0};
+static const db_stmt_t s_responsible_ok = {
+    "wf_responsible_ok",
+    "SELECT role = 'unit' AND unit_covers($2, code) FROM unit WHERE code = $1", 2, 0};
+
+int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, "reassign", "reassign", ev->round_id, ev->task_id, &t, &tr);
+    if (rc != RC_OK)
+        return rc;
+    if (!*ev->lead_leader && !*ev->responsible_unit)
+        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+                         "reassign: name a new lead_leader or responsible_unit");
+    if (*ev->responsible_unit) {
+        const char *params[] = {ev->responsible_unit, t.target_unit};
+        PGresult *res = db_run(ctx->db, &s_responsible_ok, params, NULL, NULL);
+        if (!res)
+            return RC_ERR_DB;
+        bool ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        PQclear(res);
+        if (!ok)
+            return wf_refuse(ctx, RC_ERR_DENIED, "unknown_unit",
+                             "reassign.responsible_unit: %s is not a unit under %s",
+                             ev->responsible_unit, t.target_unit);
+    }
+    const char *params[] = {ev->round_id, ev->task_id, ev->lead_leader, ev->responsible_unit};
+    PGresult *res = db_run(ctx->db, &s_reassign, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    json_t *d = json_pack("{s:[s,s],s:[s,s]}", "responsible_unit", t.responsible_unit,
+                          PQgetvalue(res, 0, 1), "lead_leader", "", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!detail)
+        return RC_ERR_NOMEM;
+    wf_day(ev->on_date, day);
+    rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, detail, day);
+    free(detail);
+    if (rc != RC_OK)
+        return rc;
+    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->reason);
+}
+
+int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, "change_deadline", "change_deadline", ev->round_id, ev->task_id, &t, &tr);
+    if (rc != RC_OK)
+        return rc;
+    const char *params[] = {ev->round_id, ev->task_id, ev->deadline};
+    PGresult *res = db_run(ctx->db, &s_new_deadline, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    json_t *d = json_pack("{s:[s,s]}", "deadline", PQgetvalue(res, 0, 0), ev->deadline);
+    PQclear(res);
+    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    if (!detail)
+        return RC_ERR_NOMEM;
+    wf_day(ev->on_date, day);
+    rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, detail, day);
+    free(detail);
+    if (rc != RC_OK)
+        return rc;
+    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->reason);
+}
+
+int wf_record_look_back(wf_ctx_t *ctx, const Rectify__RecordLookBack *ev)
+{
+    const char *action = ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE ? "look_back_relapse"
+                                                                          : "look_back_passed";
+    if (ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE && !*ev->finding)
+        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+                         "record_look_back.finding: a relapse needs its finding");
+    return s_simple(ctx, "record_look_back", action, ev->round_id, ev->task_id, ev->finding,
+                    ev->on_date);
+}
+
+int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, "close_by_decision", "close_by_decision", ev->round_id, ev->task_id, &t,
+                     &tr);
+    if (rc != RC_OK)
+        return rc;
+    if (strcmp(t.track, "long_term") != 0)
+        return wf_refuse(ctx, RC_ERR_STATE, "not_long_term",
+                         "close_by_decision: %s %s is %s; only long-term tasks close by decision "
+                         "(others are written off)",
+                         t.kind, ev->task_id, *t.track ? t.track : "unassigned");
+    wf_day(ev->on_date, day);
+    if ((rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->decision, NULL, day)) != RC_OK)
+        return rc;
+    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->decision);
+}
