@@ -1,17 +1,15 @@
-/* rectifyctl: the command-line client of Rectify.
- *
- *   rectifyctl [--config FILE] migrate
- *   rectifyctl [--config FILE] post [--timeout-ms N] [--retries N] FILE|-
- *   rectifyctl [--config FILE] status [--json]
- */
+/* rectifyctl: the command-line client of Rectify. See s_usage for the
+ * commands; the reports are in ctl_report.c, the plan import in ctl_import.c. */
 #include "clock.h"
 #include "config.h"
+#include "ctl.h"
 #include "db.h"
 #include "errors.h"
 #include "ids.h"
 #include "log.h"
 #include "migrate.h"
 #include "pbjson.h"
+#include "pgarr.h"
 #include "poster.h"
 #include "rectify.pb-c.h"
 
@@ -20,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define MAX_LINE_BYTES (16 * 1024 * 1024)
@@ -35,6 +34,18 @@ static void s_usage(FILE *out)
             "                          any event was rejected or not answered\n"
             "      --timeout-ms N      wait this long for an answer before sending again (2000)\n"
             "      --retries N         sends after the first before giving up (5)\n"
+            "      --no-wait           print intake's answers only; do not wait for\n"
+            "                          workflow's outcome (applied or refused)\n"
+            "  import --round R --unit U [--on DATE] FILE.csv\n"
+            "                          post a unit's rectification plan (one row per measure),\n"
+            "                          all or nothing; bad rows are listed by line and field\n"
+            "  ledger --round R [--unit U] [--status S] [--track T] [--leader L] [--overdue] [--json]\n"
+            "                          items and measures of a round, filtered\n"
+            "  item --round R ID [--json]\n"
+            "                          one item with its measures and its whole history\n"
+            "  bulletin --round R [--as-of YYYY-MM-DD] [--json]\n"
+            "                          the public bulletin's figures for any day, as JSON and\n"
+            "                          as the Chinese text of a progress bulletin\n"
             "  status [--json]         what the services hold: events, outcomes, queues\n\n");
     config_print_help(out);
 }
@@ -50,7 +61,7 @@ static int s_parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-static db_t *s_connect(const config_t *cfg)
+db_t *ctl_connect(const config_t *cfg)
 {
     char err[512];
     db_t *db = db_connect(config_str(cfg, "db"), err, sizeof err);
@@ -61,7 +72,7 @@ static db_t *s_connect(const config_t *cfg)
 
 static int s_cmd_migrate(const config_t *cfg)
 {
-    db_t *db = s_connect(cfg);
+    db_t *db = ctl_connect(cfg);
     if (!db)
         return 1;
     int applied = 0;
@@ -75,6 +86,50 @@ static int s_cmd_migrate(const config_t *cfg)
     return 0;
 }
 
+static const db_stmt_t s_outcomes = {
+    "ctl_outcomes",
+    "SELECT event_id::text, outcome, coalesce(code, ''), coalesce(message, '') FROM wf_event"
+    " WHERE event_id = ANY($1::uuid[])",
+    1, 0};
+
+int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
+                      ctl_outcome_t *outcomes, int timeout_ms)
+{
+    db_t *db = ctl_connect(cfg);
+    int refused = 0;
+    size_t waiting = 0;
+    memset(outcomes, 0, n * sizeof *outcomes);
+    for (size_t i = 0; i < n; i++)
+        waiting += items[i].status == POST_ACCEPTED || items[i].status == POST_DUPLICATE;
+    int64_t until = clock_mono_ms() + timeout_ms;
+    while (db && waiting > 0 && clock_mono_ms() < until) {
+        pgarr_t ids;
+        pgarr_init(&ids);
+        for (size_t i = 0; i < n; i++)
+            if ((items[i].status == POST_ACCEPTED || items[i].status == POST_DUPLICATE) &&
+                !outcomes[i].outcome[0])
+                pgarr_add_text(&ids, items[i].event_id);
+        const char *params[] = {pgarr_text(&ids)};
+        PGresult *res = params[0] ? db_run(db, &s_outcomes, params, NULL, NULL) : NULL;
+        for (int r = 0; res && r < PQntuples(res); r++)
+            for (size_t i = 0; i < n; i++) /* one id may stand on several lines */
+                if (!outcomes[i].outcome[0] && strcmp(items[i].event_id, PQgetvalue(res, r, 0)) == 0) {
+                    ctl_outcome_t *o = &outcomes[i];
+                    snprintf(o->outcome, sizeof o->outcome, "%s", PQgetvalue(res, r, 1));
+                    snprintf(o->code, sizeof o->code, "%s", PQgetvalue(res, r, 2));
+                    snprintf(o->message, sizeof o->message, "%s", PQgetvalue(res, r, 3));
+                    refused += strcmp(o->outcome, "refused") == 0;
+                    waiting--;
+                }
+        PQclear(res);
+        pgarr_free(&ids);
+        if (waiting > 0)
+            usleep(20000);
+    }
+    db_destroy(&db);
+    return refused;
+}
+
 /* One input line turned into an item, or refused locally. */
 typedef struct {
     long line;
@@ -83,10 +138,18 @@ typedef struct {
 } s_line_t;
 
 static void s_print_result(long line, const char *event_id, const char *status, const char *code,
-                           const char *message)
+                           const char *message, const ctl_outcome_t *outcome)
 {
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "line", (json_int_t)line, "event_id",
                           event_id, "status", status, "code", code, "message", message);
+    if (o && outcome) {
+        json_object_set_new(o, "outcome", json_string(outcome->outcome[0] ? outcome->outcome
+                                                                           : "unknown"));
+        if (outcome->code[0]) {
+            json_object_set_new(o, "outcome_code", json_string(outcome->code));
+            json_object_set_new(o, "outcome_message", json_string(outcome->message));
+        }
+    }
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (text)
         puts(text);
@@ -176,9 +239,12 @@ static int s_cmd_post(const config_t *cfg, int argc, char **argv)
 {
     poster_opts_t opts = {.timeout_ms = 2000, .retries = 5, .window = 1000};
     const char *path = NULL;
+    int wait = 1;
     for (int i = 0; i < argc; i++) {
         long v;
-        if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--no-wait")) {
+            wait = 0;
+        } else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) {
             if (s_parse_int(argv[++i], 10, 600000, &v) < 0) {
                 fprintf(stderr, "rectifyctl post: --timeout-ms: \"%s\" is not 10..600000\n",
                         argv[i]);
@@ -278,25 +344,35 @@ static int s_cmd_post(const config_t *cfg, int argc, char **argv)
                 config_str(cfg, "intake_bind"));
         status = 2;
     }
-    for (size_t k = 0; k < nsend; k++)
-        items[map[k]] = send[k];
     zmq_ctx_term(ctx);
+    ctl_outcome_t *outcomes = wait ? calloc(nsend ? nsend : 1, sizeof *outcomes) : NULL;
+    if (outcomes && status == 0 && ctl_wait_outcomes(cfg, send, nsend, outcomes, 30000) > 0)
+        status = 1;
+    ctl_outcome_t **by_line = calloc(n ? n : 1, sizeof *by_line);
+    for (size_t k = 0; k < nsend; k++) {
+        items[map[k]] = send[k];
+        if (outcomes && by_line)
+            by_line[map[k]] = &outcomes[k];
+    }
     free(send);
     free(map);
     for (size_t i = 0; i < n; i++) {
         if (lines[i].local_code[0]) {
             s_print_result(lines[i].line, "", "REJECTED", lines[i].local_code,
-                           lines[i].local_message);
+                           lines[i].local_message, NULL);
             status = status ? status : 1;
             continue;
         }
         post_item_t *it = &items[i];
+        const ctl_outcome_t *oc = by_line ? by_line[i] : NULL;
         s_print_result(lines[i].line, it->event_id, poster_status_name(it->status), it->code,
-                       it->message);
+                       it->message, oc);
         if (it->status == POST_REJECTED || it->status == POST_UNANSWERED ||
-            it->status == POST_WAITING)
+            it->status == POST_WAITING || (oc && strcmp(oc->outcome, "applied") != 0))
             status = status ? status : 1;
     }
+    free(outcomes);
+    free(by_line);
 out_free:
     for (size_t i = 0; items && i < n; i++)
         free(items[i].frame);
@@ -328,7 +404,7 @@ static const db_stmt_t s_refusals = {
 static int s_cmd_status(const config_t *cfg, int argc, char **argv)
 {
     int as_json = argc > 0 && !strcmp(argv[0], "--json");
-    db_t *db = s_connect(cfg);
+    db_t *db = ctl_connect(cfg);
     if (!db)
         return 1;
     PGresult *res = db_run(db, &s_status, NULL, NULL, NULL);
@@ -414,6 +490,14 @@ int main(int argc, char **argv)
         status = s_cmd_post(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "status"))
         status = s_cmd_status(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "ledger"))
+        status = ctl_ledger(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "item"))
+        status = ctl_item(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "bulletin"))
+        status = ctl_bulletin(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "import"))
+        status = ctl_import(cfg, argc - i, argv + i);
     else {
         fprintf(stderr, "rectifyctl: unknown command \"%s\" (try --help)\n", cmd);
         status = 2;

@@ -1,0 +1,31 @@
+/* ctl.h: rectifyctl's commands, one source file per topic:
+ * rectifyctl.c (migrate, post, status, the command line), ctl_report.c
+ * (ledger, item, bulletin), ctl_import.c (plan import). Each returns the
+ * process exit status: 0 success, 1 refused or failed, 2 usage. */
+#ifndef RECTIFY_CTL_H
+#define RECTIFY_CTL_H
+
+#include "config.h"
+#include "db.h"
+#include "poster.h"
+
+/* Connects to the configured database; prints the reason and returns NULL on failure. */
+db_t *ctl_connect(const config_t *cfg);
+
+/* Waits (up to timeout_ms) for workflow's outcome of every ACCEPTED or
+ * DUPLICATE item and stores it in outcomes[i] ("applied", "refused", or ""
+ * if none came) with code and message. Returns how many were refused. */
+typedef struct {
+    char outcome[16];
+    char code[32];
+    char message[256];
+} ctl_outcome_t;
+int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
+                      ctl_outcome_t *outcomes, int timeout_ms);
+
+int ctl_ledger(const config_t *cfg, int argc, char **argv);
+int ctl_item(const config_t *cfg, int argc, char **argv);
+int ctl_bulletin(const config_t *cfg, int argc, char **argv);
+int ctl_import(const config_t *cfg, int argc, char **argv);
+
+#endif
