@@ -54,7 +54,7 @@ post() {
 echo "== the campaign"
 post units
 post round
-$ctl import --round "$round" --unit sh-cgzf --on 2021-02-05 "$demo/seed001-plan.csv"
+$ctl import --round "$round" --unit sh-cgzf --on 2021-02-02 "$demo/seed001-plan.csv"
 post progress
 sleep 0.5
 kill "$tail_pid" 2>/dev/null || true

@@ -12,7 +12,9 @@ static const db_stmt_t s_covers = {"wf_covers", "SELECT unit_covers($1, $2)", 2,
 static const db_stmt_t s_task = {
     "wf_task",
     "SELECT t.kind, coalesce(t.item_id, ''), t.status, coalesce(t.responsible_unit, ''),"
-    " coalesce(t.track, ''), r.target_unit"
+    " coalesce(t.track, ''), r.target_unit,"
+    " (SELECT max(h.effective_on)::text FROM task_history h"
+    "   WHERE h.round_id = t.round_id AND h.task_id = t.task_id)"
     " FROM task t JOIN inspection_round r USING (round_id)"
     " WHERE t.round_id = $1 AND t.task_id = $2 FOR UPDATE OF t",
     2, 0};
@@ -97,6 +99,7 @@ int wf_load_task(wf_ctx_t *ctx, const char *round_id, const char *task_id, wf_ta
         snprintf(t->responsible_unit, sizeof t->responsible_unit, "%s", PQgetvalue(res, 0, 3));
         snprintf(t->track, sizeof t->track, "%s", PQgetvalue(res, 0, 4));
         snprintf(t->target_unit, sizeof t->target_unit, "%s", PQgetvalue(res, 0, 5));
+        snprintf(t->last_day, sizeof t->last_day, "%s", PQgetvalue(res, 0, 6));
     }
     PQclear(res);
     return RC_OK;

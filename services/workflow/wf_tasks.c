@@ -61,10 +61,12 @@ static bool s_in(const char *list, const char *state)
     return false;
 }
 
-/* Loads the task and checks rights and state for action. On RC_OK, t holds
- * the task and *tr the transition. */
+/* Loads the task and checks rights, state and date for action. On RC_OK, t
+ * holds the task, *tr the transition and day the business day of the change
+ * (on_date, or today), which may not precede the task's last change. */
 static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const char *round_id,
-                   const char *task_id, wf_task_t *t, const transition_t **tr)
+                   const char *task_id, const char *on_date, wf_task_t *t,
+                   const transition_t **tr, char day[11])
 {
     *tr = s_find(action);
     int rc = wf_load_task(ctx, round_id, task_id, t);
@@ -87,6 +89,11 @@ static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const c
         return wf_refuse(ctx, RC_ERR_STATE, "invalid_transition",
                          "%s: %s %s is %s; %s needs %s", event, t->kind, task_id, t->status,
                          event, (*tr)->from);
+    wf_day(on_date, day);
+    if (strcmp(day, t->last_day) < 0)
+        return wf_refuse(ctx, RC_ERR_STATE, "stale_date",
+                         "%s.on_date: %s is before the last change of %s %s (%s)", event, day,
+                         t->kind, task_id, t->last_day);
     return RC_OK;
 }
 
@@ -125,10 +132,9 @@ static int s_simple(wf_ctx_t *ctx, const char *event, const char *action, const 
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, event, action, round_id, task_id, &t, &tr);
+    int rc = s_begin(ctx, event, action, round_id, task_id, on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
-    wf_day(on_date, day);
     if ((rc = s_move(ctx, tr, round_id, task_id, &t, reason, NULL, day)) != RC_OK)
         return rc;
     return s_notify_move(ctx, round_id, task_id, &t, tr, reason);
@@ -158,10 +164,9 @@ static int s_report(wf_ctx_t *ctx, const char *event, const char *action, const 
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, event, action, round_id, task_id, &t, &tr);
+    int rc = s_begin(ctx, event, action, round_id, task_id, on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
-    wf_day(on_date, day);
     const char *params[] = {ctx->env->event_id, round_id, task_id, kind, text, ctx->sender.code,
                             day};
     if (db_do(ctx->db, &s_insert_report, params) != RC_OK)
@@ -213,7 +218,7 @@ int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "write_off", "write_off", ev->round_id, ev->task_id, &t, &tr);
+    int rc = s_begin(ctx, "write_off", "write_off", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     if (strcmp(t.track, "long_term") == 0)
@@ -234,7 +239,6 @@ int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
                              "write_off: item %s has %ld measure(s) not written off (%s)",
                              ev->task_id, open, which);
     }
-    wf_day(ev->on_date, day);
     if ((rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->note, NULL, day)) != RC_OK)
         return rc;
     return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->note);
@@ -268,7 +272,7 @@ int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "reassign", "reassign", ev->round_id, ev->task_id, &t, &tr);
+    int rc = s_begin(ctx, "reassign", "reassign", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     if (!*ev->lead_leader && !*ev->responsible_unit)
@@ -297,7 +301,6 @@ int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
     json_decref(d);
     if (!detail)
         return RC_ERR_NOMEM;
-    wf_day(ev->on_date, day);
     rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, detail, day);
     free(detail);
     if (rc != RC_OK)
@@ -310,7 +313,7 @@ int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "change_deadline", "change_deadline", ev->round_id, ev->task_id, &t, &tr);
+    int rc = s_begin(ctx, "change_deadline", "change_deadline", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     const char *params[] = {ev->round_id, ev->task_id, ev->deadline};
@@ -323,7 +326,6 @@ int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
     json_decref(d);
     if (!detail)
         return RC_ERR_NOMEM;
-    wf_day(ev->on_date, day);
     rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, detail, day);
     free(detail);
     if (rc != RC_OK)
@@ -347,8 +349,7 @@ int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "close_by_decision", "close_by_decision", ev->round_id, ev->task_id, &t,
-                     &tr);
+    int rc = s_begin(ctx, "close_by_decision", "close_by_decision", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     if (strcmp(t.track, "long_term") != 0)
@@ -356,7 +357,6 @@ int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
                          "close_by_decision: %s %s is %s; only long-term tasks close by decision "
                          "(others are written off)",
                          t.kind, ev->task_id, *t.track ? t.track : "unassigned");
-    wf_day(ev->on_date, day);
     if ((rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->decision, NULL, day)) != RC_OK)
         return rc;
     return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->decision);

@@ -301,8 +301,8 @@ static int run_post(const char *text, char *out, size_t outlen)
     fputs(text, f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "RECTIFY_INTAKE_BIND='%s' %s/rectifyctl post --timeout-ms 500 --retries 4 %s 2>&1",
-             c.bind[SVC_INTAKE], RECTIFY_BIN_DIR, path);
+             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' %s/rectifyctl post --timeout-ms 500 --retries 4 %s 2>&1",
+             c.db.conninfo, c.bind[SVC_INTAKE], RECTIFY_BIN_DIR, path);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, outlen - 1, p);
     out[n] = '\0';
@@ -316,18 +316,31 @@ Test(services, rectifyctl_post_prints_one_answer_per_event_and_exits_0)
     char out[4096];
     int rc = run_post(
         "# a comment, then a blank line\n\n"
-        "{\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\",\"unit\":\"office\","
-        "\"open_round\":{\"round_id\":\"r-ctl\",\"group_name\":\"第六巡视组\",\"target_unit\":\"u1\","
+        "{\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\",\"unit\":\"inspection-office\","
+        "\"open_round\":{\"round_id\":\"r-ctl\",\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\","
         "\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n"
-        "{\"unit\":\"office\",\"post_problem\":{\"round_id\":\"r-ctl\",\"problem_id\":\"1.1\","
+        "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"r-ctl\",\"problem_id\":\"1.1\","
         "\"aspect\":\"a\",\"title\":\"t\"}}\n",
         out, sizeof out);
     cr_assert_eq(rc, 0, "output: %s", out);
     cr_assert(strstr(out, "{\"line\":3,\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\","
-                          "\"status\":\"ACCEPTED\""),
+                          "\"status\":\"ACCEPTED\",\"code\":\"\",\"message\":\"\",\"outcome\":\"applied\"}"),
               "output: %s", out);
     cr_assert(strstr(out, "{\"line\":4,\"event_id\":\""), "a generated id is printed: %s", out);
     cr_assert_eq(new_events(), 2);
+}
+
+Test(services, rectifyctl_post_exits_1_when_workflow_refuses_and_says_why)
+{
+    char out[4096];
+    int rc = run_post("{\"unit\":\"sh-cgzf\",\"open_round\":{\"round_id\":\"r\",\"group_name\":\"g\","
+                      "\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n",
+                      out, sizeof out);
+    cr_assert_eq(rc, 1, "output: %s", out);
+    cr_assert(strstr(out, "\"status\":\"ACCEPTED\"") && strstr(out, "\"outcome\":\"refused\"") &&
+                  strstr(out, "\"outcome_code\":\"denied\"") &&
+                  strstr(out, "open_round: only a unit of role inspection_office"),
+              "output: %s", out);
 }
 
 Test(services, rectifyctl_post_reports_bad_lines_by_number_and_exits_1)

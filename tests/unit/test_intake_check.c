@@ -195,3 +195,92 @@ Test(intake_check, decode_accepts_a_good_frame)
     cr_assert_str_eq(out->open_round->group_name, "市委第六巡视组");
     rectify__envelope__free_unpacked(out, NULL);
 }
+
+Test(intake_check, evidence_needs_a_real_sha256_digest)
+{
+    Rectify__Evidence e = RECTIFY__EVIDENCE__INIT;
+    e.title = "会议纪要";
+    e.uri = "https://oa.example/1";
+    e.sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0";
+    Rectify__Evidence *list[] = {&e};
+    Rectify__ReportProgress p = RECTIFY__REPORT_PROGRESS__INIT;
+    p.round_id = "r";
+    p.task_id = "1.1.1";
+    p.text = "进展";
+    p.n_evidence = 1;
+    p.evidence = list;
+    env.event_case = RECTIFY__ENVELOPE__EVENT_REPORT_PROGRESS;
+    env.report_progress = &p;
+    expect_refusal("invalid_field", "report_progress.evidence[0].sha256");
+    e.sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g";
+    expect_refusal("invalid_field", "not a SHA-256 digest");
+    e.sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    e.uri = "";
+    expect_refusal("missing_field", "report_progress.evidence[0].uri is required");
+    e.uri = "https://oa.example/1";
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+    cr_assert_str_eq(type, "report_progress");
+}
+
+Test(intake_check, an_amount_must_be_exact_yuan)
+{
+    Rectify__RecordAccountability a = RECTIFY__RECORD_ACCOUNTABILITY__INIT;
+    a.round_id = "r";
+    a.action_id = "A1";
+    a.kind = RECTIFY__ACCOUNTABILITY_KIND__ADMONISHMENT_TALK;
+    a.persons = 1;
+    a.amount_yuan = "2000.005";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY;
+    env.record_accountability = &a;
+    expect_refusal("invalid_field", "record_accountability.amount_yuan: \"2000.005\"");
+    a.amount_yuan = "2000.00";
+    a.persons = -1;
+    expect_refusal("invalid_field", "record_accountability.persons: -1 is negative");
+    a.persons = 1;
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+}
+
+Test(intake_check, a_plan_row_is_checked_field_by_field_with_its_line)
+{
+    Rectify__PlanRow row = RECTIFY__PLAN_ROW__INIT;
+    row.line = 7;
+    row.problem_id = "1.1";
+    row.item_id = "1.1.1";
+    row.item_title = "事项";
+    row.measure_id = "1.1.1-1";
+    row.measure_title = "措施";
+    row.lead_leader = "局长";
+    row.responsible_unit = "sh-cgzf.office";
+    row.deadline = "2021-02-30";
+    row.track = RECTIFY__TRACK__FIX_NOW;
+    Rectify__PlanRow *rows[] = {&row};
+    Rectify__ImportPlan plan = RECTIFY__IMPORT_PLAN__INIT;
+    plan.round_id = "r";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN;
+    env.import_plan = &plan;
+    expect_refusal("missing_field", "import_plan.rows: the plan has no rows");
+    plan.n_rows = 1;
+    plan.rows = rows;
+    expect_refusal("invalid_field", "import_plan.rows[0] (line 7).deadline");
+    row.deadline = "2021-03-31";
+    row.track = RECTIFY__TRACK__TRACK_UNSPECIFIED;
+    expect_refusal("missing_field", "import_plan.rows[0] (line 7).track is required");
+    row.track = RECTIFY__TRACK__LONG_TERM;
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+}
+
+Test(intake_check, a_unit_code_is_checked_when_registered)
+{
+    Rectify__RegisterUnit u = RECTIFY__REGISTER_UNIT__INIT;
+    u.code = "Sh-CGZF";
+    u.name = "城管执法局";
+    u.role = RECTIFY__ROLE__UNIT;
+    env.event_case = RECTIFY__ENVELOPE__EVENT_REGISTER_UNIT;
+    env.register_unit = &u;
+    expect_refusal("invalid_field", "register_unit.code: \"Sh-CGZF\"");
+    u.code = "sh-cgzf";
+    u.parent = "a b";
+    expect_refusal("invalid_field", "register_unit.parent");
+    u.parent = "";
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
+}
