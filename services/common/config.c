@@ -41,6 +41,22 @@ const cfg_spec_t config_table[] = {
      "how often an idle service looks for outbox rows written by other processes"},
     {"drain_timeout_ms", CFG_INT, "3000", 0, 600000, NULL,
      "on SIGTERM, how long to wait for in-flight batches to be acknowledged"},
+    {"sim_clock", CFG_BOOL, "false", 0, 0, NULL,
+     "read the current time from the table sim_clock (rectifyctl clock); tests and demos only"},
+    {"timer_interval_ms", CFG_INT, "1000", 10, 3600000, NULL,
+     "how often workflow looks for clocks that are due"},
+    {"remind_days", CFG_STRING, "7,3,1", 0, 0, NULL,
+     "reminders this many days before a deadline (comma-separated, each 1..365)"},
+    {"escalation_fix_now", CFG_STRING, "1,3,7", 0, 0, NULL,
+     "fix-now tasks: days past the deadline for the yellow card, red card, interview"},
+    {"escalation_special_campaign", CFG_STRING, "3,7,14", 0, 0, NULL,
+     "special-campaign tasks: days past the deadline for yellow card, red card, interview"},
+    {"escalation_long_term", CFG_STRING, "7,14,30", 0, 0, NULL,
+     "long-term tasks: days past the deadline for yellow card, red card, interview"},
+    {"report_interval_days", CFG_INT, "30", 0, 366, NULL,
+     "a long-term task owes a progress report this often (0: never); a missed one is overdue"},
+    {"look_back_after_days", CFG_INT, "90", 0, 3660, NULL,
+     "a look-back falls due this many days after a write-off (0: none)"},
 };
 const int config_table_len = (int)(sizeof config_table / sizeof config_table[0]);
 

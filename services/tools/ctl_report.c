@@ -71,8 +71,19 @@ static int s_parse(const char *cmd, int argc, char **argv, s_args_t *a, int want
     return 0;
 }
 
-static void s_today(char out[11])
+/* Today by the one clock: the simulated clock if one is set (rectifyctl
+ * clock), else real time. */
+static const db_stmt_t s_today_stmt = {
+    "ctl_today", "SELECT (rectify_now(true) AT TIME ZONE 'UTC')::date::text", 0, 0};
+
+static void s_today(db_t *db, char out[11])
 {
+    PGresult *res = db_run(db, &s_today_stmt, NULL, NULL, NULL);
+    if (res) {
+        snprintf(out, 11, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+        return;
+    }
     time_t secs = (time_t)(clock_now_ms() / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -135,13 +146,18 @@ static const db_stmt_t s_ledger = {
     " coalesce(t.responsible_unit, '') AS \"责任单位 unit\", coalesce(t.deadline::text, '') AS \"时限 deadline\","
     " coalesce(t.track, '') AS \"类别 track\", t.status AS \"状态 status\","
     " CASE WHEN t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed') THEN '逾期 overdue'"
-    " ELSE '' END AS \"逾期 overdue\""
+    " WHEN m.missed THEN '欠报 report owed' ELSE '' END AS \"逾期 overdue\""
     " FROM task t LEFT JOIN unit u ON u.code = t.responsible_unit"
+    /* a long-term task whose latest owed report fell due unanswered */
+    " LEFT JOIN LATERAL (SELECT tm.fired_at IS NOT NULL AS missed FROM timer tm"
+    "   WHERE tm.round_id = t.round_id AND tm.task_id = t.task_id AND tm.kind = 'report_due'"
+    "   AND tm.cancelled_at IS NULL ORDER BY tm.id DESC LIMIT 1) m ON true"
     " WHERE t.round_id = $1"
     " AND ($2 = '' OR starts_with(u.path, (SELECT path FROM unit WHERE code = $2)))"
     " AND ($3 = '' OR t.status = $3) AND ($4 = '' OR t.track = $4)"
     " AND ($5 = '' OR t.lead_leader = $5)"
-    " AND ($6 = '' OR (t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed')))"
+    " AND ($6 = '' OR (t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed'))"
+    "      OR coalesce(m.missed, false))"
     " ORDER BY coalesce(t.item_id, t.task_id), t.kind <> 'item', t.task_id",
     7, 0};
 static const db_stmt_t s_ledger_summary = {
@@ -159,7 +175,7 @@ int ctl_ledger(const config_t *cfg, int argc, char **argv)
     if (!db)
         return 1;
     char today[11];
-    s_today(today);
+    s_today(db, today);
     const char *params[] = {a.round, a.unit ? a.unit : "", a.status ? a.status : "",
                             a.track ? a.track : "", a.leader ? a.leader : "",
                             a.overdue ? "1" : "", today};
@@ -378,12 +394,12 @@ int ctl_bulletin(const config_t *cfg, int argc, char **argv)
     int rc = s_parse("bulletin", argc, argv, &a, 0);
     if (rc)
         return rc;
-    char today[11];
-    s_today(today);
-    const char *as_of = a.as_of ? a.as_of : today;
     db_t *db = ctl_connect(cfg);
     if (!db)
         return 1;
+    char today[11];
+    s_today(db, today);
+    const char *as_of = a.as_of ? a.as_of : today;
     const char *params[] = {a.round, as_of};
     PGresult *res = db_run(db, &s_bulletin, params, NULL, NULL);
     int status = 0;

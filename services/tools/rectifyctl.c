@@ -46,7 +46,10 @@ static void s_usage(FILE *out)
             "  bulletin --round R [--as-of YYYY-MM-DD] [--json]\n"
             "                          the public bulletin's figures for any day, as JSON and\n"
             "                          as the Chinese text of a progress bulletin\n"
-            "  status [--json]         what the services hold: events, outcomes, queues\n\n");
+            "  status [--json]         what the services hold: events, outcomes, queues\n"
+            "  clock [show | set TIME | advance N(d|h|m) | real]\n"
+            "                          the simulated clock that services started with\n"
+            "                          sim_clock=true read (tests and demos)\n\n");
     config_print_help(out);
 }
 
@@ -457,6 +460,71 @@ static int s_cmd_status(const config_t *cfg, int argc, char **argv)
     return 0;
 }
 
+static const db_stmt_t s_clock_show = {
+    "ctl_clock_show",
+    "SELECT coalesce(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'real time')"
+    " FROM (SELECT (SELECT at FROM sim_clock) AS at) x",
+    0, 0};
+static const db_stmt_t s_clock_set = {
+    "ctl_clock_set",
+    "INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
+    " ON CONFLICT (only_row) DO UPDATE SET at = excluded.at",
+    1, 0};
+static const db_stmt_t s_clock_advance = {
+    "ctl_clock_advance",
+    "INSERT INTO sim_clock (at) VALUES (now() + $1::interval)"
+    " ON CONFLICT (only_row) DO UPDATE SET at = sim_clock.at + $1::interval",
+    1, 0};
+static const db_stmt_t s_clock_real = {"ctl_clock_real", "DELETE FROM sim_clock", 0, 0};
+
+/* clock: shows or moves the simulated clock. */
+static int s_cmd_clock(const config_t *cfg, int argc, char **argv)
+{
+    const char *verb = argc > 0 ? argv[0] : "show";
+    char interval[64] = "";
+    if (!strcmp(verb, "advance")) {
+        char *end = NULL;
+        long v = argc > 1 ? strtol(argv[1], &end, 10) : -1;
+        const char *unit = end && !strcmp(end, "d") ? "days" : end && !strcmp(end, "h") ? "hours"
+                           : end && !strcmp(end, "m") ? "minutes" : NULL;
+        if (v < 0 || v > 100000 || !unit || end == argv[1]) {
+            fprintf(stderr, "rectifyctl clock advance: \"%s\" is not N followed by d, h or m\n",
+                    argc > 1 ? argv[1] : "");
+            return 2;
+        }
+        snprintf(interval, sizeof interval, "%ld %s", v, unit);
+    } else if (!strcmp(verb, "set") && argc < 2) {
+        fprintf(stderr, "rectifyctl clock set: name the time, e.g. 2021-12-27T00:00:00Z\n");
+        return 2;
+    } else if (strcmp(verb, "show") && strcmp(verb, "set") && strcmp(verb, "real")) {
+        fprintf(stderr, "rectifyctl clock: unknown verb \"%s\"\n", verb);
+        return 2;
+    }
+    db_t *db = ctl_connect(cfg);
+    if (!db)
+        return 1;
+    int rc = RC_OK;
+    if (!strcmp(verb, "set")) {
+        const char *params[] = {argv[1]};
+        rc = db_do(db, &s_clock_set, params);
+    } else if (!strcmp(verb, "advance")) {
+        const char *params[] = {interval};
+        rc = db_do(db, &s_clock_advance, params);
+    } else if (!strcmp(verb, "real")) {
+        rc = db_do(db, &s_clock_real, NULL);
+    }
+    PGresult *res = rc == RC_OK ? db_run(db, &s_clock_show, NULL, NULL, NULL) : NULL;
+    if (!res) {
+        fprintf(stderr, "rectifyctl clock: %s\n", db_error(db));
+        db_destroy(&db);
+        return 1;
+    }
+    printf("%s\n", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    db_destroy(&db);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *file = NULL;
@@ -498,6 +566,8 @@ int main(int argc, char **argv)
         status = ctl_bulletin(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "import"))
         status = ctl_import(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "clock"))
+        status = s_cmd_clock(cfg, argc - i, argv + i);
     else {
         fprintf(stderr, "rectifyctl: unknown command \"%s\" (try --help)\n", cmd);
         status = 2;

@@ -184,7 +184,9 @@ static int s_assign_task(wf_ctx_t *ctx, const char *what, const char *round_id,
         return RC_ERR_NOMEM;
     rc = wf_history(ctx, round_id, task_id, "assign", "registered", "assigned", NULL, detail, day);
     free(detail);
-    return rc;
+    if (rc != RC_OK)
+        return rc;
+    return wf_clock_reschedule(ctx, round_id, task_id, track, day, false);
 }
 
 int wf_assign(wf_ctx_t *ctx, const Rectify__Assign *ev)

@@ -112,7 +112,11 @@ static int s_move(wf_ctx_t *ctx, const transition_t *tr, const char *round_id,
         if (db_do(ctx->db, &s_set_status, params) != RC_OK)
             return RC_ERR_DB;
     }
-    return wf_history(ctx, round_id, task_id, tr->action, t->status, to, reason, detail, day);
+    int rc = wf_history(ctx, round_id, task_id, tr->action, t->status, to, reason, detail, day);
+    if (rc != RC_OK)
+        return rc;
+    bool closed_now = tr->to && !strcmp(tr->to, "closed");
+    return wf_clock_reschedule(ctx, round_id, task_id, t->track, day, closed_now);
 }
 
 static int s_notify_move(wf_ctx_t *ctx, const char *round_id, const char *task_id,

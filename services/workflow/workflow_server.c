@@ -22,6 +22,9 @@ struct wf_server_t {
     void *router;
     outbox_pump_t *pump;
     inbox_opts_t inbox;
+    wf_clock_opts_t clock;
+    int timer_interval_ms;
+    int64_t last_timer_ms;
     /* accumulated for the batch being applied */
     pgarr_t ev_ids, ev_seqs, ev_types, ev_units, ev_outcomes, ev_codes, ev_messages;
     pgarr_t notice_ids, notice_payloads;
@@ -34,6 +37,9 @@ static const db_stmt_t s_record_events = {
     " SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[],"
     " $6::text[], $7::text[])",
     7, 0};
+
+static const db_stmt_t s_sim_now = {
+    "wf_sim_now", "SELECT (extract(epoch FROM rectify_now(true)) * 1000)::bigint", 0, 0};
 
 static const db_stmt_t s_queue_notices = {
     "wf_queue_notices", "SELECT outbox_put('notify', $1::uuid[], $2::bytea[])", 2, 0};
@@ -132,6 +138,35 @@ static const char *s_event_type(const Rectify__Envelope *env)
     return f ? f->name : "unknown";
 }
 
+void wf_server_reset_notices(wf_server_t *self)
+{
+    pgarr_free(&self->notice_ids);
+    pgarr_free(&self->notice_payloads);
+    self->notices = 0;
+}
+
+int wf_server_flush_notices(wf_server_t *self)
+{
+    if (self->notices == 0)
+        return RC_OK;
+    const char *nt[] = {pgarr_text(&self->notice_ids), pgarr_text(&self->notice_payloads)};
+    if (!nt[0] || !nt[1])
+        return RC_ERR_NOMEM;
+    return db_do(self->svc->db, &s_queue_notices, nt);
+}
+
+/* In simulated time, the process clock follows the table sim_clock. */
+static void s_follow_clock(wf_server_t *self)
+{
+    if (!self->clock.sim)
+        return;
+    PGresult *res = db_run(self->svc->db, &s_sim_now, NULL, NULL, NULL);
+    if (res) {
+        clock_set_ms(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+        PQclear(res);
+    }
+}
+
 static void s_reset_batch(wf_server_t *self)
 {
     pgarr_t *all[] = {&self->ev_ids,      &self->ev_seqs,     &self->ev_types,
@@ -153,7 +188,8 @@ static int s_apply(void *arg, const Rectify__Transfer *item)
                   "stored event does not unpack; batch held back");
         return RC_ERR_INVALID;
     }
-    wf_ctx_t ctx = {.server = self, .db = self->svc->db, .env = env, .seq = item->seq};
+    wf_ctx_t ctx = {
+        .server = self, .db = self->svc->db, .env = env, .seq = item->seq, .clock = &self->clock};
     int rc = s_dispatch(&ctx);
     if (rc == RC_ERR_DB || rc == RC_ERR_NOMEM) {
         rectify__envelope__free_unpacked(env, NULL);
@@ -185,6 +221,7 @@ static int s_batch(void *arg, inbox_phase_t phase)
     wf_server_t *self = arg;
     if (phase == INBOX_BEGIN) {
         s_reset_batch(self);
+        s_follow_clock(self);
         return RC_OK;
     }
     if (phase == INBOX_COMMITTED) {
@@ -205,14 +242,7 @@ static int s_batch(void *arg, inbox_phase_t phase)
             return RC_ERR_NOMEM;
     if (db_do(self->svc->db, &s_record_events, ev) != RC_OK)
         return RC_ERR_DB;
-    if (self->notices > 0) {
-        const char *nt[] = {pgarr_text(&self->notice_ids), pgarr_text(&self->notice_payloads)};
-        if (!nt[0] || !nt[1])
-            return RC_ERR_NOMEM;
-        if (db_do(self->svc->db, &s_queue_notices, nt) != RC_OK)
-            return RC_ERR_DB;
-    }
-    return RC_OK;
+    return wf_server_flush_notices(self);
 }
 
 wf_server_t *wf_server_new(service_t *svc)
@@ -221,6 +251,12 @@ wf_server_t *wf_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
+    char err[256];
+    if (wf_clock_opts_load(svc->cfg, &self->clock, err, sizeof err) != RC_OK) {
+        log_error("config: %s", err);
+        goto out_free_self;
+    }
+    self->timer_interval_ms = (int)config_int(svc->cfg, "timer_interval_ms");
     if (service_check_endpoint(svc, "notify_bind") != RC_OK)
         goto out_free_self;
     self->router = service_bind_router(svc, "workflow_bind");
@@ -268,6 +304,23 @@ void wf_server_destroy(wf_server_t **self_p)
     *self_p = NULL;
 }
 
+/* Fires what is due, every timer_interval_ms, in batches until none is left. */
+static void s_fire_clocks(wf_server_t *self)
+{
+    int64_t now = clock_mono_ms();
+    if (now - self->last_timer_ms < self->timer_interval_ms)
+        return;
+    self->last_timer_ms = now;
+    s_follow_clock(self);
+    int fired;
+    do {
+        if (wf_clock_fire(self, self->svc->db, &self->clock, &fired) != RC_OK)
+            break;
+        if (fired > 0)
+            outbox_pump_kick(self->pump);
+    } while (fired > 0);
+}
+
 int wf_server_run(wf_server_t *self)
 {
     service_t *svc = self->svc;
@@ -288,6 +341,7 @@ int wf_server_run(wf_server_t *self)
             inbox_on_readable(svc->db, self->router, &self->inbox, 16);
         if (items[1].revents & ZMQ_POLLIN)
             outbox_pump_on_readable(self->pump, clock_mono_ms());
+        s_fire_clocks(self);
         outbox_pump_tick(self->pump, clock_mono_ms());
     }
     zmq_close(self->router);

@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +84,41 @@ void cluster_spawn(cluster_t *c, int which)
                   c->bind[which]);
         usleep(10000);
     }
+}
+
+void cluster_spawn_copy(cluster_t *c, int which)
+{
+    char bind[200], pub[200];
+    pid_t pid = c->pid[which];
+    snprintf(bind, sizeof bind, "%s", c->bind[which]);
+    snprintf(pub, sizeof pub, "%s", c->pub[which]);
+    snprintf(c->bind[which], sizeof c->bind[which], "ipc://%s/%s-copy.sock", c->dir, s_names[which]);
+    snprintf(c->pub[which], sizeof c->pub[which], "ipc://%s/%s-copy.log.sock", c->dir, s_names[which]);
+    cluster_spawn(c, which);
+    c->extra_pid = c->pid[which];
+    c->pid[which] = pid;
+    snprintf(c->bind[which], sizeof c->bind[which], "%s", bind);
+    snprintf(c->pub[which], sizeof c->pub[which], "%s", pub);
+}
+
+void cluster_set_clock(cluster_t *c, const char *iso_time)
+{
+    PGconn *conn = PQconnectdb(c->db.conninfo);
+    cr_assert_eq(PQstatus(conn), CONNECTION_OK);
+    const char *params[] = {iso_time};
+    PGresult *r = PQexecParams(conn,
+                               "INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
+                               " ON CONFLICT (only_row) DO UPDATE SET at = excluded.at",
+                               1, NULL, params, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(conn));
+    PQclear(r);
+    PQfinish(conn);
+    long long left = -cluster_wait_number(
+        c,
+        "SELECT -count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL"
+        " AND due_at <= (SELECT at FROM sim_clock)",
+        0, 20000);
+    cr_assert_eq(left, 0, "%lld clocks due by %s did not fire", left, iso_time);
 }
 
 void cluster_start(cluster_t *c, const char *const *extra_env)
@@ -195,6 +231,13 @@ int cluster_signal(cluster_t *c, int which, int sig)
 
 void cluster_stop(cluster_t *c)
 {
+    if (c->extra_pid > 0) {
+        kill(c->extra_pid, SIGTERM);
+        int status;
+        waitpid(c->extra_pid, &status, 0);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the copy did not stop cleanly");
+        c->extra_pid = 0;
+    }
     for (int i = SVC_COUNT - 1; i >= 0; i--) {
         if (c->pid[i] <= 0)
             continue;

@@ -18,6 +18,7 @@ typedef struct {
     char pub[SVC_COUNT][200];  /* their log streams */
     pid_t pid[SVC_COUNT];
     int restarts[SVC_COUNT];
+    pid_t extra_pid; /* a second copy of a service, if started */
     void *ctx;
 } cluster_t;
 
@@ -27,6 +28,13 @@ typedef struct {
 void cluster_start(cluster_t *c, const char *const *extra_env);
 /* Starts (again) one service and waits until it listens. */
 void cluster_spawn(cluster_t *c, int which);
+/* Starts a second copy of a service (its own bind and log endpoints; the
+ * same database), stopped with the others. */
+void cluster_spawn_copy(cluster_t *c, int which);
+/* Sets the simulated clock (services started with RECTIFY_SIM_CLOCK=true
+ * follow it) and waits until every clock due by then has fired. */
+void cluster_set_clock(cluster_t *c, const char *iso_time);
+
 /* Sends sig to one service and reaps it; returns its exit status as from
  * waitpid (use WIFEXITED and friends). */
 int cluster_signal(cluster_t *c, int which, int sig);

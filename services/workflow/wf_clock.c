@@ -1,0 +1,205 @@
+/* wf_clock.c: the clocks of the lifecycle. Scheduling is data (the timer
+ * table, filled by timer_reschedule after every change of a task); firing
+ * claims the due rows through their index, FOR UPDATE SKIP LOCKED, so each
+ * step fires exactly once even with several workflow processes. */
+#include "clock.h"
+#include "errors.h"
+#include "ids.h"
+#include "log.h"
+#include "wf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "7,3,1" -> "{7,3,1}", each 0..max, exactly want values (0: any count >= 1). */
+static int s_days_list(const char *name, const char *text, int want, int max, char *out,
+                       size_t outlen, char *err, size_t errlen)
+{
+    size_t used = (size_t)snprintf(out, outlen, "{");
+    int count = 0;
+    const char *p = text;
+    while (*p) {
+        while (isspace((unsigned char)*p))
+            p++;
+        char *end = NULL;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 0 || v > max) {
+            snprintf(err, errlen, "%s: \"%s\" must be comma-separated days 0..%d", name, text, max);
+            return RC_ERR_CONFIG;
+        }
+        used += (size_t)snprintf(out + used, outlen > used ? outlen - used : 0, "%s%ld",
+                                 count ? "," : "", v);
+        count++;
+        p = end;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == ',')
+            p++;
+        else if (*p) {
+            snprintf(err, errlen, "%s: \"%s\" must be comma-separated days 0..%d", name, text, max);
+            return RC_ERR_CONFIG;
+        }
+    }
+    if (count == 0 || (want && count != want) || used + 2 > outlen) {
+        snprintf(err, errlen, "%s: \"%s\" must hold %s%d day counts", name, text,
+                 want ? "exactly " : "at least ", want ? want : 1);
+        return RC_ERR_CONFIG;
+    }
+    snprintf(out + used, outlen - used, "}");
+    return RC_OK;
+}
+
+int wf_clock_opts_load(const config_t *cfg, wf_clock_opts_t *o, char *err, size_t errlen)
+{
+    static const char *ladders[] = {"escalation_fix_now", "escalation_special_campaign",
+                                    "escalation_long_term"};
+    memset(o, 0, sizeof *o);
+    o->sim = config_bool(cfg, "sim_clock");
+    int rc = s_days_list("remind_days", config_str(cfg, "remind_days"), 0, 365, o->remind_days,
+                         sizeof o->remind_days, err, errlen);
+    for (int i = 0; i < 3 && rc == RC_OK; i++)
+        rc = s_days_list(ladders[i], config_str(cfg, ladders[i]), 3, 3650, o->ladder[i],
+                         sizeof o->ladder[i], err, errlen);
+    snprintf(o->report_days, sizeof o->report_days, "%lld", config_int(cfg, "report_interval_days"));
+    snprintf(o->look_back_days, sizeof o->look_back_days, "%lld",
+             config_int(cfg, "look_back_after_days"));
+    return rc;
+}
+
+static const db_stmt_t s_reschedule = {
+    "wf_reschedule",
+    "SELECT timer_reschedule($1, $2, $3::uuid,"
+    " CASE WHEN $4 = '' THEN rectify_now($9::bool) ELSE ($4::date)::timestamp AT TIME ZONE 'UTC' END,"
+    " $5::int[], $6::int[], $7::int, $8::int, $10::bool)",
+    10, 0};
+
+int wf_clock_reschedule(wf_ctx_t *ctx, const char *round_id, const char *task_id,
+                        const char *track, const char *day, bool closed_now)
+{
+    const wf_clock_opts_t *o = ctx->clock;
+    if (!o)
+        return RC_OK;
+    int ladder = !strcmp(track, "long_term") ? 2 : !strcmp(track, "special_campaign") ? 1 : 0;
+    const char *params[] = {round_id,        task_id,         ctx->env->event_id,
+                            day ? day : "",  o->remind_days,  o->ladder[ladder],
+                            o->report_days,  o->look_back_days, o->sim ? "t" : "f",
+                            closed_now ? "t" : "f"};
+    return db_do(ctx->db, &s_reschedule, params);
+}
+
+/* Claims the due clocks, oldest first, with what the history row needs. */
+static const db_stmt_t s_claim = {
+    "wf_claim_timers",
+    "WITH due AS (SELECT id FROM timer"
+    "  WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= rectify_now($1::bool)"
+    "  ORDER BY due_at, id LIMIT 200 FOR UPDATE SKIP LOCKED)"
+    " UPDATE timer t SET fired_at = rectify_now($1::bool) FROM due WHERE t.id = due.id"
+    " RETURNING t.id, t.round_id, t.task_id, t.kind, t.detail,"
+    "  (rectify_now($1::bool) AT TIME ZONE 'UTC')::date::text,"
+    "  (SELECT k.status FROM task k WHERE k.round_id = t.round_id AND k.task_id = t.task_id),"
+    "  (SELECT coalesce(k.responsible_unit, '') FROM task k"
+    "    WHERE k.round_id = t.round_id AND k.task_id = t.task_id),"
+    "  (SELECT k.kind FROM task k WHERE k.round_id = t.round_id AND k.task_id = t.task_id),"
+    "  t.due_at",
+    1, 0};
+
+typedef struct {
+    long long id;
+    int row;
+    const char *due;
+} s_fired_t;
+
+static int s_by_due(const void *a, const void *b)
+{
+    const s_fired_t *x = a, *y = b;
+    int c = strcmp(x->due, y->due);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static const char *s_action(const char *kind)
+{
+    return !strcmp(kind, "report_due") ? "report_missed" : kind;
+}
+
+int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *fired)
+{
+    *fired = 0;
+    if (db_ensure(db) != RC_OK || db_begin(db) != RC_OK)
+        return RC_ERR_DB;
+    const char *params[] = {o->sim ? "t" : "f"};
+    PGresult *res = db_run(db, &s_claim, params, NULL, NULL);
+    if (!res) {
+        db_rollback(db);
+        return RC_ERR_DB;
+    }
+    int n = PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        db_rollback(db);
+        return RC_OK;
+    }
+    s_fired_t *order = calloc((size_t)n, sizeof *order);
+    if (!order) {
+        PQclear(res);
+        db_rollback(db);
+        return RC_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        order[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        order[i].row = i;
+        order[i].due = PQgetvalue(res, i, 9);
+    }
+    qsort(order, (size_t)n, sizeof *order, s_by_due);
+    wf_server_reset_notices(server);
+    int rc = RC_OK;
+    for (int k = 0; k < n && rc == RC_OK; k++) {
+        int i = order[k].row;
+        const char *round = PQgetvalue(res, i, 1), *task = PQgetvalue(res, i, 2);
+        const char *kind = PQgetvalue(res, i, 3), *detail = PQgetvalue(res, i, 4);
+        const char *day = PQgetvalue(res, i, 5), *status = PQgetvalue(res, i, 6);
+        const char *unit = PQgetvalue(res, i, 7), *task_kind = PQgetvalue(res, i, 8);
+        /* a firing is an event of the clock's own, with an id of its own */
+        char event_id[IDS_UUID_LEN + 1];
+        ids_new_uuid(event_id);
+        Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+        env.event_id = event_id;
+        env.unit = "clock";
+        wf_ctx_t ctx = {.server = server, .db = db, .env = &env, .clock = o};
+        snprintf(ctx.sender.code, sizeof ctx.sender.code, "clock");
+        rc = wf_history(&ctx, round, task, s_action(kind), status, status, detail, NULL, day);
+        char subject[512];
+        snprintf(subject, sizeof subject, "round %s: %s %s: %s (%s)", round, task_kind, task,
+                 !strcmp(kind, "red_card")      ? "red card"
+                 : !strcmp(kind, "yellow_card") ? "yellow card"
+                                                : s_action(kind),
+                 detail);
+        if (rc == RC_OK)
+            rc = wf_notify(&ctx, kind, unit, subject, detail);
+        log_level_t level = !strcmp(kind, "red_card") || !strcmp(kind, "interview") ? LOG_ERROR
+                            : !strcmp(kind, "yellow_card") || !strcmp(kind, "overdue") ||
+                                    !strcmp(kind, "report_due")
+                                ? LOG_WARN
+                                : LOG_INFO;
+        log_field_t f[] = {LF_STR("kind", kind), LF_STR("task", task), LF_STR("round", round),
+                           LF_STR("day", day)};
+        log_event(level, event_id, unit, f, 4, "clock: %s %s %s: %s", task_kind, task,
+                  !strcmp(kind, "red_card")      ? "red card"
+                  : !strcmp(kind, "yellow_card") ? "yellow card"
+                                                 : s_action(kind),
+                  detail);
+    }
+    free(order);
+    PQclear(res);
+    if (rc == RC_OK)
+        rc = wf_server_flush_notices(server);
+    if (rc == RC_OK)
+        rc = db_commit(db);
+    if (rc != RC_OK) {
+        db_rollback(db);
+        return rc;
+    }
+    *fired = n;
+    return RC_OK;
+}
