@@ -10,6 +10,7 @@ packages=(
   libpq-dev postgresql-15                 # PostgreSQL 15 client library and server
   libjansson-dev                          # JSON <-> protobuf mapping, tools
   uuid-dev                                # event ids
+  libcurl4-openssl-dev                    # webhook and mail deliveries
   libcriterion-dev                        # unit and integration tests
   docker-compose                          # only to validate docker-compose.yml
   valgrind                                # memory checks in the test run

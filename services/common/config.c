@@ -57,6 +57,18 @@ const cfg_spec_t config_table[] = {
      "a long-term task owes a progress report this often (0: never); a missed one is overdue"},
     {"look_back_after_days", CFG_INT, "90", 0, 3660, NULL,
      "a look-back falls due this many days after a write-off (0: none)"},
+    {"smtp_url", CFG_STRING, "smtp://127.0.0.1:25", 0, 0, NULL,
+     "the SMTP relay mail is sent through (smtp:// or smtps://)"},
+    {"mail_from", CFG_STRING, "rectify@localhost", 0, 0, NULL, "the sender address of mail"},
+    {"delivery_timeout_ms", CFG_INT, "5000", 100, 600000, NULL,
+     "a webhook or mail delivery that takes longer has failed (and is tried again)"},
+    {"delivery_max_attempts", CFG_INT, "6", 1, 100, NULL,
+     "after this many failed attempts a delivery is a dead letter"},
+    {"retry_base_ms", CFG_INT, "2000", 1, 3600000, NULL,
+     "first retry after about this long; each next one waits twice as long (with jitter)"},
+    {"retry_max_ms", CFG_INT, "600000", 1, 86400000, NULL, "the longest wait between attempts"},
+    {"delivery_concurrency", CFG_INT, "32", 1, 1024, NULL,
+     "most webhook and mail deliveries in flight at once"},
 };
 const int config_table_len = (int)(sizeof config_table / sizeof config_table[0]);
 

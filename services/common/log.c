@@ -2,6 +2,7 @@
 #include "log.h"
 #include "errors.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@ static struct {
     log_level_t min_level;
     void *pub;
 } s_log = {"rectify", LOG_INFO, NULL};
+
+/* the PUB socket is shared by the threads of a process: one sender at a time */
+static pthread_mutex_t s_pub_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *s_level_names[] = {"debug", "info", "warn", "error"};
 
@@ -53,10 +57,12 @@ int log_open(const char *service, log_level_t min_level, void *zmq_ctx, const ch
 
 void log_close(void)
 {
+    pthread_mutex_lock(&s_pub_lock);
     if (s_log.pub) {
         zmq_close(s_log.pub);
         s_log.pub = NULL;
     }
+    pthread_mutex_unlock(&s_pub_lock);
 }
 
 typedef struct {
@@ -211,6 +217,8 @@ void log_event(log_level_t level, const char *event_id, const char *unit,
                           nfields, msg);
     line[n] = '\n';
     fwrite(line, 1, n + 1, stderr);
+    pthread_mutex_lock(&s_pub_lock);
     if (s_log.pub)
         zmq_send(s_log.pub, line, n, ZMQ_DONTWAIT); /* a slow subscriber drops lines, never blocks */
+    pthread_mutex_unlock(&s_pub_lock);
 }

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "log.h"
+#include "notify_delivery.h"
 #include "pgarr.h"
 #include "transfer.h"
 
@@ -19,6 +20,7 @@
 struct notify_server_t {
     service_t *svc;
     void *router;
+    notify_delivery_t *delivery;
     inbox_opts_t inbox;
     pgarr_t ids, event_ids, kinds, units, subjects, bodies;
     int stored;
@@ -29,9 +31,14 @@ static const db_stmt_t s_store = {
     "notify_store",
     "WITH n AS (INSERT INTO notification (notice_id, event_id, kind, unit, subject, body)"
     "   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
-    "   $6::text[]) ON CONFLICT (notice_id) DO NOTHING RETURNING notice_id)"
+    "   $6::text[]) ON CONFLICT (notice_id) DO NOTHING RETURNING notice_id, unit, kind),"
+    " logged AS (INSERT INTO delivery (notice_id, channel, recipient)"
+    "   SELECT notice_id, 'log', 'log' FROM n)"
+    /* and one delivery for each recipient of the unit who wants this kind */
     " INSERT INTO delivery (notice_id, channel, recipient)"
-    " SELECT notice_id, 'log', 'log' FROM n",
+    " SELECT n.notice_id, r.channel, r.address FROM n JOIN recipient r"
+    "   ON r.unit = n.unit AND r.active AND (r.kinds IS NULL OR n.kind = ANY (r.kinds))"
+    " ON CONFLICT DO NOTHING",
     6, 0};
 
 /* Claims pending log deliveries; SKIP LOCKED lets two notification
@@ -148,6 +155,11 @@ notify_server_t *notify_server_new(service_t *svc)
     self->router = service_bind_router(svc, "notify_bind");
     if (!self->router)
         goto out_free_self;
+    self->delivery = notify_delivery_start(svc->cfg);
+    if (!self->delivery) {
+        zmq_close(self->router);
+        goto out_free_self;
+    }
     self->inbox = (inbox_opts_t){
         .consumer = "notify",
         .apply = s_apply,
@@ -167,6 +179,7 @@ void notify_server_destroy(notify_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     notify_server_t *self = *self_p;
+    notify_delivery_stop(&self->delivery);
     if (self->router)
         zmq_close(self->router);
     s_reset(self);

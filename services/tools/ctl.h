@@ -1,6 +1,7 @@
 /* ctl.h: rectifyctl's commands, one source file per topic:
  * rectifyctl.c (migrate, post, status, the command line), ctl_report.c
- * (ledger, item, bulletin), ctl_import.c (plan import). Each returns the
+ * (ledger, item, bulletin), ctl_import.c (plan import), ctl_notify.c
+ * (recipients, dead letters). Each returns the
  * process exit status: 0 success, 1 refused or failed, 2 usage. */
 #ifndef RECTIFY_CTL_H
 #define RECTIFY_CTL_H
@@ -27,5 +28,8 @@ int ctl_ledger(const config_t *cfg, int argc, char **argv);
 int ctl_item(const config_t *cfg, int argc, char **argv);
 int ctl_bulletin(const config_t *cfg, int argc, char **argv);
 int ctl_import(const config_t *cfg, int argc, char **argv);
+int ctl_recipient(const config_t *cfg, int argc, char **argv);
+int ctl_dead_letters(const config_t *cfg, int argc, char **argv);
+int ctl_resend(const config_t *cfg, int argc, char **argv);
 
 #endif

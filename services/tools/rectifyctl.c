@@ -47,6 +47,11 @@ static void s_usage(FILE *out)
             "                          the public bulletin's figures for any day, as JSON and\n"
             "                          as the Chinese text of a progress bulletin\n"
             "  status [--json]         what the services hold: events, outcomes, queues\n"
+            "  recipient add --unit U --role R --channel webhook|mail --address A [--kinds K,K]\n"
+            "  recipient list [--unit U] | recipient remove ID\n"
+            "                          who is told, on which channel (notices of unit U)\n"
+            "  dead-letters            deliveries that failed their last attempt\n"
+            "  resend NOTICE_ID|--all  send dead letters again\n"
             "  clock [show | set TIME | advance N(d|h|m) | real]\n"
             "                          the simulated clock that services started with\n"
             "                          sim_clock=true read (tests and demos)\n\n");
@@ -566,6 +571,12 @@ int main(int argc, char **argv)
         status = ctl_bulletin(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "import"))
         status = ctl_import(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "recipient"))
+        status = ctl_recipient(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "dead-letters"))
+        status = ctl_dead_letters(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "resend"))
+        status = ctl_resend(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "clock"))
         status = s_cmd_clock(cfg, argc - i, argv + i);
     else {
