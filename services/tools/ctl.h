@@ -27,6 +27,7 @@ int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
 int ctl_ledger(const config_t *cfg, int argc, char **argv);
 int ctl_item(const config_t *cfg, int argc, char **argv);
 int ctl_bulletin(const config_t *cfg, int argc, char **argv);
+int ctl_report(const config_t *cfg, int argc, char **argv);
 int ctl_import(const config_t *cfg, int argc, char **argv);
 int ctl_recipient(const config_t *cfg, int argc, char **argv);
 int ctl_dead_letters(const config_t *cfg, int argc, char **argv);

@@ -424,3 +424,53 @@ int ctl_bulletin(const config_t *cfg, int argc, char **argv)
     db_destroy(&db);
     return status;
 }
+
+/* --- supervision reports -------------------------------------------------- */
+
+static const db_stmt_t s_weekly = {
+    "ctl_weekly",
+    "SELECT unit AS \"责任单位 unit\", moved AS \"变动 moved\", closed AS \"销号 closed\","
+    " overdue AS \"逾期 overdue\", escalated AS \"升级 escalated\""
+    " FROM report_weekly($1, ($2::date + 1)::timestamp AT TIME ZONE 'UTC')",
+    2, 0};
+static const db_stmt_t s_monthly = {
+    "ctl_monthly",
+    "SELECT unit AS \"责任单位 unit\", items AS \"事项 items\", measures AS \"措施 measures\","
+    " done AS \"完成 done\", in_progress AS \"推进中 in progress\", overdue AS \"逾期 overdue\""
+    " FROM report_monthly($1, $2::date)",
+    2, 0};
+
+int ctl_report(const config_t *cfg, int argc, char **argv)
+{
+    const char *kind = argc > 0 ? argv[0] : "";
+    if (strcmp(kind, "weekly") && strcmp(kind, "monthly")) {
+        fprintf(stderr, "rectifyctl report: weekly or monthly\n");
+        return 2;
+    }
+    s_args_t a;
+    int rc = s_parse("report", argc - 1, argv + 1, &a, 0);
+    if (rc)
+        return rc;
+    db_t *db = ctl_connect(cfg);
+    if (!db)
+        return 1;
+    char today[11];
+    s_today(db, today);
+    const char *params[] = {a.round, a.as_of ? a.as_of : today};
+    PGresult *res = db_run(db, !strcmp(kind, "weekly") ? &s_weekly : &s_monthly, params, NULL, NULL);
+    if (!res) {
+        fprintf(stderr, "rectifyctl report: %s\n", db_error(db));
+        db_destroy(&db);
+        return 1;
+    }
+    if (!a.as_json)
+        printf("%s, round %s, %s %s\n\n",
+               !strcmp(kind, "weekly") ? "每周梳理对账 weekly reconciliation"
+                                       : "每月进度表 monthly progress",
+               a.round, !strcmp(kind, "weekly") ? "week to" : "on", params[1]);
+    int right[] = {1, 2, 3, 4, 5, -1};
+    s_print_result(res, a.as_json, right);
+    PQclear(res);
+    db_destroy(&db);
+    return 0;
+}

@@ -47,6 +47,9 @@ static void s_usage(FILE *out)
             "                          the public bulletin's figures for any day, as JSON and\n"
             "                          as the Chinese text of a progress bulletin\n"
             "  status [--json]         what the services hold: events, outcomes, queues\n"
+            "  report weekly|monthly --round R [--as-of DATE] [--json]\n"
+            "                          the weekly reconciliation (the week to DATE) or the\n"
+            "                          monthly progress table (on DATE), per responsible unit\n"
             "  recipient add --unit U --role R --channel webhook|mail --address A [--kinds K,K]\n"
             "  recipient list [--unit U] | recipient remove ID\n"
             "                          who is told, on which channel (notices of unit U)\n"
@@ -470,9 +473,12 @@ static const db_stmt_t s_clock_show = {
     "SELECT coalesce(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'real time')"
     " FROM (SELECT (SELECT at FROM sim_clock) AS at) x",
     0, 0};
+/* setting the clock also lets workflow schedule the periodic reports anew
+ * from the new time */
 static const db_stmt_t s_clock_set = {
     "ctl_clock_set",
-    "INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
+    "WITH fresh AS (DELETE FROM report_schedule)"
+    " INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
     " ON CONFLICT (only_row) DO UPDATE SET at = excluded.at",
     1, 0};
 static const db_stmt_t s_clock_advance = {
@@ -577,6 +583,8 @@ int main(int argc, char **argv)
         status = ctl_dead_letters(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "resend"))
         status = ctl_resend(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "report"))
+        status = ctl_report(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "clock"))
         status = s_cmd_clock(cfg, argc - i, argv + i);
     else {

@@ -109,6 +109,10 @@ int wf_clock_reschedule(wf_ctx_t *ctx, const char *round_id, const char *task_id
 /* Fires the clocks that are due: each once, with its history row and
  * notice, in one transaction per batch of them. *fired counts them. */
 int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *fired);
+/* Sends the weekly reconciliation and the monthly progress table that are
+ * due, to every responsible unit of every round, once (the schedule row is
+ * locked and moved on in the same transaction). *sent counts the reports. */
+int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *sent);
 /* Queues the notices accumulated outside an inbox batch (after firing clocks). */
 int wf_server_flush_notices(wf_server_t *server);
 void wf_server_reset_notices(wf_server_t *server);

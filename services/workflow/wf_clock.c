@@ -203,3 +203,112 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
     *fired = n;
     return RC_OK;
 }
+
+/* --- scheduled reports ------------------------------------------------------ */
+
+static const db_stmt_t s_seed_schedule = {
+    "wf_seed_schedule",
+    "INSERT INTO report_schedule (kind, due_at)"
+    " SELECT 'weekly', (date_trunc('week', rectify_now($1::bool) AT TIME ZONE 'UTC') + interval '7 days')"
+    "   AT TIME ZONE 'UTC'"
+    " UNION ALL SELECT 'monthly', (date_trunc('month', rectify_now($1::bool) AT TIME ZONE 'UTC')"
+    "   + interval '1 month') AT TIME ZONE 'UTC'"
+    " ON CONFLICT DO NOTHING",
+    1, 0};
+static const db_stmt_t s_due_reports = {
+    "wf_due_reports",
+    "SELECT kind, due_at::text, ((due_at AT TIME ZONE 'UTC')::date - 1)::text FROM report_schedule"
+    " WHERE due_at <= rectify_now($1::bool) ORDER BY due_at FOR UPDATE SKIP LOCKED",
+    1, 0};
+static const db_stmt_t s_weekly_rows = {
+    "wf_weekly_rows",
+    "SELECT r.round_id, w.unit, w.moved, w.closed, w.overdue, w.escalated"
+    " FROM inspection_round r, report_weekly(r.round_id, $1::timestamptz) w ORDER BY 1, 2",
+    1, 0};
+static const db_stmt_t s_monthly_rows = {
+    "wf_monthly_rows",
+    "SELECT r.round_id, m.unit, m.items, m.measures, m.done, m.in_progress, m.overdue"
+    " FROM inspection_round r, report_monthly(r.round_id, $1::date) m ORDER BY 1, 2",
+    1, 0};
+static const db_stmt_t s_next_report = {
+    "wf_next_report",
+    "UPDATE report_schedule SET due_at = due_at + CASE kind WHEN 'weekly' THEN interval '7 days'"
+    " ELSE interval '1 month' END WHERE kind = $1",
+    1, 0};
+
+static int s_report_notices(wf_server_t *server, db_t *db, const wf_clock_opts_t *o,
+                            const char *kind, const char *due_at, const char *last_day, int *sent)
+{
+    bool weekly = !strcmp(kind, "weekly");
+    const char *params[] = {weekly ? due_at : last_day};
+    PGresult *res = db_run(db, weekly ? &s_weekly_rows : &s_monthly_rows, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    int rc = RC_OK;
+    for (int r = 0; r < PQntuples(res) && rc == RC_OK; r++) {
+        char event_id[IDS_UUID_LEN + 1], subject[512], body[256];
+        ids_new_uuid(event_id);
+        Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+        env.event_id = event_id;
+        env.unit = "clock";
+        wf_ctx_t ctx = {.server = server, .db = db, .env = &env, .clock = o};
+        if (weekly) {
+            snprintf(subject, sizeof subject, "round %s: weekly reconciliation of %s, week to %s",
+                     PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), last_day);
+            snprintf(body, sizeof body, "moved %s, closed %s, overdue %s, escalated %s",
+                     PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+                     PQgetvalue(res, r, 5));
+        } else {
+            snprintf(subject, sizeof subject, "round %s: monthly progress of %s on %s",
+                     PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), last_day);
+            snprintf(body, sizeof body,
+                     "items %s, measures %s, done %s, in progress %s, overdue %s",
+                     PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+                     PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
+        }
+        rc = wf_notify(&ctx, weekly ? "weekly_report" : "monthly_report", PQgetvalue(res, r, 1),
+                       subject, body);
+        (*sent)++;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *sent)
+{
+    *sent = 0;
+    const char *sim[] = {o->sim ? "t" : "f"};
+    if (db_ensure(db) != RC_OK || db_begin(db) != RC_OK)
+        return RC_ERR_DB;
+    int rc = db_do(db, &s_seed_schedule, sim);
+    PGresult *due = rc == RC_OK ? db_run(db, &s_due_reports, sim, NULL, NULL) : NULL;
+    if (!due) {
+        db_rollback(db);
+        return RC_ERR_DB;
+    }
+    wf_server_reset_notices(server);
+    for (int i = 0; i < PQntuples(due) && rc == RC_OK; i++) {
+        const char *kind = PQgetvalue(due, i, 0);
+        rc = s_report_notices(server, db, o, kind, PQgetvalue(due, i, 1), PQgetvalue(due, i, 2),
+                              sent);
+        const char *params[] = {kind};
+        if (rc == RC_OK)
+            rc = db_do(db, &s_next_report, params);
+        if (rc == RC_OK)
+            log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("kind", kind)}, 1,
+                      "clock: %s report for the period to %s sent", kind, PQgetvalue(due, i, 2));
+    }
+    int ndue = PQntuples(due);
+    PQclear(due);
+    if (rc == RC_OK)
+        rc = wf_server_flush_notices(server);
+    if (rc == RC_OK)
+        rc = db_commit(db);
+    if (rc != RC_OK) {
+        db_rollback(db);
+        return rc;
+    }
+    if (ndue == 0)
+        *sent = 0;
+    return RC_OK;
+}

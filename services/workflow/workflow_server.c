@@ -319,6 +319,9 @@ static void s_fire_clocks(wf_server_t *self)
         if (fired > 0)
             outbox_pump_kick(self->pump);
     } while (fired > 0);
+    int sent;
+    if (wf_reports_fire(self, self->svc->db, &self->clock, &sent) == RC_OK && sent > 0)
+        outbox_pump_kick(self->pump);
 }
 
 int wf_server_run(wf_server_t *self)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cluster_t c;
 static const char *const sim[] = {"RECTIFY_SIM_CLOCK=true", "RECTIFY_TIMER_INTERVAL_MS=20",
@@ -169,4 +170,29 @@ Test(clocks, a_new_deadline_reschedules_without_firing_a_step_twice)
     fired("LATE", got, sizeof got);
     cr_assert_str_eq(got, "03-14:reminder,03-18:reminder,03-20:reminder,03-21:overdue,03-22:yellow_card,"
                           "04-04:reminder,04-08:reminder,04-10:reminder,04-11:overdue,04-12:yellow_card");
+}
+
+Test(clocks, the_weekly_and_monthly_reports_go_to_each_unit_on_schedule)
+{
+    walk_days(2, 4, 2);
+    /* Mondays 03-08, 03-15, 03-22, 03-29; the month ends 03-31 */
+    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'weekly_report'"
+                                         " AND unit = 'sh-cgzf.a'", 4, 10000),
+                 4);
+    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'monthly_report'"
+                                         " AND unit = 'sh-cgzf.a'", 1, 10000),
+                 1);
+    char body[256];
+    testdb_text(&c.db, "SELECT body FROM notification WHERE kind = 'monthly_report'", body, sizeof body);
+    /* on 03-31: the item's three measures; LATE and DONE overdue, LONG in progress */
+    cr_assert_str_eq(body, "items 0, measures 3, done 0, in progress 1, overdue 2");
+    testdb_text(&c.db, "SELECT body FROM notification WHERE kind = 'weekly_report'"
+                       " AND subject LIKE '%week to 2021-03-28'", body, sizeof body);
+    cr_assert_str_eq(body, "moved 0, closed 0, overdue 2, escalated 6",
+                     "the week of 03-22..03-28: yellow card, red card, interview of LATE and DONE: %s",
+                     body);
+    usleep(300000);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM notification WHERE kind = 'weekly_report'"
+                                      " AND unit = 'sh-cgzf.a'"),
+                 4, "a report went twice");
 }

@@ -107,7 +107,9 @@ void cluster_set_clock(cluster_t *c, const char *iso_time)
     cr_assert_eq(PQstatus(conn), CONNECTION_OK);
     const char *params[] = {iso_time};
     PGresult *r = PQexecParams(conn,
-                               "INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
+                               "WITH fresh AS (DELETE FROM report_schedule"
+                               "  WHERE NOT EXISTS (SELECT 1 FROM sim_clock))"
+                               " INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
                                " ON CONFLICT (only_row) DO UPDATE SET at = excluded.at",
                                1, NULL, params, NULL, NULL, 0);
     cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(conn));
