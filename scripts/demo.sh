@@ -25,7 +25,8 @@ base=$(scripts/pg-start.sh)
 psql "$base" -qc "DROP DATABASE IF EXISTS rectify_demo" -c "CREATE DATABASE rectify_demo" 2>/dev/null
 export RECTIFY_DB="$base dbname=rectify_demo"
 echo "$RECTIFY_DB"
-echo "== services"
+echo "== services (on a simulated clock, so that the demo can move through time)"
+export RECTIFY_SIM_CLOCK=true RECTIFY_TIMER_INTERVAL_MS=100
 scripts/services.sh start
 
 ctl=build/services/rectifyctl
@@ -52,12 +53,11 @@ post() {
 }
 
 echo "== the campaign"
+$ctl clock set 2021-02-01T00:00:00Z >/dev/null
 post units
 post round
 $ctl import --round "$round" --unit sh-cgzf --on 2021-02-02 "$demo/seed001-plan.csv"
 post progress
-sleep 0.5
-kill "$tail_pid" 2>/dev/null || true
 
 echo
 echo "== rectifyctl item --round $round 1.2.2  (the item the look-back reopened)"
@@ -72,8 +72,35 @@ echo
 echo "== after the look-back of 2021-10-20: rectifyctl bulletin --as-of 2021-11-30, the text"
 $ctl bulletin --round "$round" --as-of 2021-11-30 | sed -n '/^截至/p'
 echo
-echo "== warnings and errors the services logged (rectify-tail --level warn)"
-if [ -s var/log/demo-tail.txt ]; then cat var/log/demo-tail.txt; else echo "(none)"; fi
+echo "== simulated time: the clock moves from 2021-02-01 to 2021-12-27"
+$ctl clock set 2021-12-27T00:00:00Z
+sleep 3
+psql "$RECTIFY_DB" -qAt -F ' ' -c "SELECT '   ', count(*), action FROM task_history
+    WHERE actor = 'clock' GROUP BY action ORDER BY action"
+echo "   (look-backs fall due 90 days after each write-off; the long-term tasks owed"
+echo "    a progress report every 30 days after their last one in July)"
+echo
+echo "== then day by day to 2022-01-09: what the clocks did"
+for day in 2021-12-28 2021-12-29 2021-12-30 2021-12-31 2022-01-01 2022-01-02 2022-01-03 \
+           2022-01-04 2022-01-05 2022-01-06 2022-01-07 2022-01-08 2022-01-09; do
+  $ctl clock advance 1d >/dev/null
+  sleep 0.4
+  psql "$RECTIFY_DB" -qAt -F ' ' -c "
+    SELECT '$day', h.task_id, h.action, '(' || h.reason || ')' FROM task_history h
+     WHERE h.actor = 'clock' AND h.effective_on = '$day'
+    UNION ALL
+    SELECT '$day', n.unit, n.kind, n.body FROM notification n
+     WHERE n.kind IN ('weekly_report', 'monthly_report')
+       AND n.subject LIKE '%' || ('$day'::date - 1)::text
+     ORDER BY 2, 3"
+done
+echo
+echo "== rectifyctl report weekly --round $round --as-of 2022-01-09"
+$ctl report weekly --round "$round" --as-of 2022-01-09
+echo
+kill "$tail_pid" 2>/dev/null || true
+echo "== warnings and errors the services logged (rectify-tail --level warn), the last 15"
+if [ -s var/log/demo-tail.txt ]; then tail -n 15 var/log/demo-tail.txt; else echo "(none)"; fi
 echo
 echo "== rectifyctl status"
 $ctl status
