@@ -50,10 +50,15 @@ static const db_stmt_t s_claim_log = {
     " WHERE d.status = 'pending' AND d.channel = 'log'"
     " ORDER BY d.updated_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED",
     1, 0};
+/* The lines are out already; if this commit is lost in a crash they go out
+ * once more (the log channel is at least once), so it need not wait for the
+ * disk. */
 static const db_stmt_t s_mark_sent = {
     "notify_mark_sent",
-    "UPDATE delivery SET status = 'sent', attempts = attempts + 1, updated_at = now()"
-    " WHERE channel = 'log' AND notice_id = ANY($1::uuid[])",
+    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))"
+    " UPDATE delivery SET status = 'sent', attempts = attempts + 1, updated_at = now(),"
+    " sent_at = now() WHERE channel = 'log' AND notice_id = ANY($1::uuid[])"
+    " AND EXISTS (SELECT 1 FROM async)",
     1, 0};
 
 static void s_reset(notify_server_t *self)

@@ -75,8 +75,10 @@ int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *sub
 
 /* --- wf_access.c ---------------------------------------------------------- */
 
-/* Loads the sending unit; refuses (unknown_sender) if it is not registered. */
+/* Loads the sending unit; refuses (unknown_sender) if it is not registered.
+ * Found units are remembered until wf_sender_cache_reset (each batch). */
 int wf_load_sender(wf_ctx_t *ctx);
+void wf_sender_cache_reset(void);
 /* Refuses (denied) unless the sender has role. what names the action. */
 int wf_require_role(wf_ctx_t *ctx, const char *role, const char *what);
 /* Whether coverer may act for unit (see unit_covers in the migrations). */

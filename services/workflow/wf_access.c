@@ -25,8 +25,24 @@ static const db_stmt_t s_history = {
     " VALUES ($1, $2, $3::uuid, $4, $5, nullif($6, ''), $7, nullif($8, ''), $9::jsonb, $10::date)",
     10, 0};
 
+/* Senders already looked up in this batch: a batch mostly comes from a few
+ * units, and a registered unit's role never changes. */
+#define SENDER_CACHE 16
+static wf_unit_t s_cache[SENDER_CACHE];
+static int s_cached;
+
+void wf_sender_cache_reset(void)
+{
+    s_cached = 0;
+}
+
 int wf_load_sender(wf_ctx_t *ctx)
 {
+    for (int i = 0; i < s_cached; i++)
+        if (strcmp(s_cache[i].code, ctx->env->unit) == 0) {
+            ctx->sender = s_cache[i];
+            return RC_OK;
+        }
     const char *params[] = {ctx->env->unit};
     PGresult *res = db_run(ctx->db, &s_sender, params, NULL, NULL);
     if (!res)
@@ -36,6 +52,8 @@ int wf_load_sender(wf_ctx_t *ctx)
     snprintf(ctx->sender.role, sizeof ctx->sender.role, "%s",
              ctx->sender.found ? PQgetvalue(res, 0, 0) : "");
     PQclear(res);
+    if (ctx->sender.found && s_cached < SENDER_CACHE)
+        s_cache[s_cached++] = ctx->sender;
     if (!ctx->sender.found)
         return wf_refuse(ctx, RC_ERR_DENIED, "unknown_sender",
                          "unit: \"%s\" is not a registered unit", ctx->env->unit);

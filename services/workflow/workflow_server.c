@@ -221,6 +221,7 @@ static int s_batch(void *arg, inbox_phase_t phase)
     wf_server_t *self = arg;
     if (phase == INBOX_BEGIN) {
         s_reset_batch(self);
+        wf_sender_cache_reset();
         s_follow_clock(self);
         return RC_OK;
     }

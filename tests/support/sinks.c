@@ -468,7 +468,7 @@ typedef struct {
     size_t method_len;
     const char *path;
     size_t path_len;
-    int minor; /* HTTP/1.<minor> */
+    int minor;                /* HTTP/1.<minor> */
     long long content_length; /* -1 when absent */
     int too_large;
     int transfer_encoding;
@@ -741,10 +741,10 @@ static int s_http_reply(s_conn_t *c, int status, int head_only, int close_after)
         break;
     }
     char out[512];
-    int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s",
-                     status, reason, strlen(body), close_after ? "Connection: close\r\n" : "",
-                     head_only ? "" : body);
+    int n = snprintf(
+        out, sizeof out,
+        "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s", status,
+        reason, strlen(body), close_after ? "Connection: close\r\n" : "", head_only ? "" : body);
     if (n < 0 || (size_t)n >= sizeof out)
         return -1;
     return s_conn_send(c, out, (size_t)n);
@@ -828,8 +828,8 @@ sink_http_t *sink_http_start(void)
         goto out_free_requests;
     if (s_cond_init_monotonic(&self->changed) < 0)
         goto out_destroy_mutex;
-    if (s_server_start(&self->server, "HTTP", SINK_HTTP_MAX_HEAD + SINK_HTTP_MAX_BODY,
-                       s_http_serve, self) < 0)
+    if (s_server_start(&self->server, "HTTP", SINK_HTTP_MAX_HEAD + SINK_HTTP_MAX_BODY, s_http_serve,
+                       self) < 0)
         goto out_destroy_cond;
     snprintf(self->url, sizeof self->url, "http://127.0.0.1:%u", (unsigned)self->server.port);
     return self;

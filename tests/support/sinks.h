@@ -23,13 +23,13 @@
 #include <stddef.h>
 
 /* Limits, per sink. */
-#define SINK_MAX_CONNECTIONS 128      /* open client connections at once */
-#define SINK_HTTP_MAX_PATHS 16        /* paths configurable with sink_http_set() */
-#define SINK_HTTP_MAX_PATH_LEN 255    /* bytes of a configured path */
-#define SINK_HTTP_MAX_REQUESTS 1000   /* requests stored; later ones are answered, not stored */
-#define SINK_HTTP_MAX_HEAD (16 * 1024) /* request line + headers; larger heads get 431 */
-#define SINK_HTTP_MAX_BODY (64 * 1024) /* Content-Length above this gets 413 and a close */
-#define SINK_SMTP_MAX_MESSAGES 1000    /* messages stored; later ones get 250, not stored */
+#define SINK_MAX_CONNECTIONS 128         /* open client connections at once */
+#define SINK_HTTP_MAX_PATHS 16           /* paths configurable with sink_http_set() */
+#define SINK_HTTP_MAX_PATH_LEN 255       /* bytes of a configured path */
+#define SINK_HTTP_MAX_REQUESTS 1000      /* requests stored; later ones are answered, not stored */
+#define SINK_HTTP_MAX_HEAD (16 * 1024)   /* request line + headers; larger heads get 431 */
+#define SINK_HTTP_MAX_BODY (64 * 1024)   /* Content-Length above this gets 413 and a close */
+#define SINK_SMTP_MAX_MESSAGES 1000      /* messages stored; later ones get 250, not stored */
 #define SINK_SMTP_MAX_DATA (1024 * 1024) /* message data; larger messages get 552, not stored */
 
 typedef enum { SINK_OK = 0, SINK_FAIL_500, SINK_HANG } sink_behaviour_t;
@@ -60,12 +60,12 @@ const char *sink_http_url(const sink_http_t *self);
  *                  path get 500 first (counted from this call), later ones 200;
  *   SINK_FAIL_500  500 every time;
  *   SINK_HANG      reads and stores the request, never answers, and keeps the connection open
- *                  until the client closes it or the sink stops.
+ *                  until the client closes it or the sink stops (anything the client sends
+ *                  after it on that connection is read and dropped).
  * Paths not configured answer 200. Setting a path again replaces its behaviour. A path that does
  * not start with '/', is longer than SINK_HTTP_MAX_PATH_LEN, or would be the
  * SINK_HTTP_MAX_PATHS+1-th path is a programmer error: message on stderr and abort(). */
-void sink_http_set(sink_http_t *self, const char *path, sink_behaviour_t behaviour,
-                   int fail_first);
+void sink_http_set(sink_http_t *self, const char *path, sink_behaviour_t behaviour, int fail_first);
 
 /* Number of stored requests whose path is `path`, whatever their method and answer (at most
  * SINK_HTTP_MAX_REQUESTS over all paths). 0 for a NULL sink or path. */

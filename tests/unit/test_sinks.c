@@ -282,8 +282,8 @@ Test(sink_http, a_json_post_is_stored_with_its_idempotency_key_and_content_type)
     cr_assert_eq(sink_http_count(s, "/hook"), 1);
     cr_assert_eq(sink_http_count(s, "/other"), 0);
     char body[256], key[64], ct[64];
-    cr_assert_eq(sink_http_request(s, "/hook", 0, body, sizeof body, key, sizeof key, ct, sizeof ct),
-                 0);
+    cr_assert_eq(
+        sink_http_request(s, "/hook", 0, body, sizeof body, key, sizeof key, ct, sizeof ct), 0);
     cr_assert_str_eq(body, "{\"notice\":\"n-1\"}");
     cr_assert_str_eq(key, "key-123");
     cr_assert_str_eq(ct, "application/json");
@@ -294,9 +294,8 @@ Test(sink_http, a_json_post_is_stored_with_its_idempotency_key_and_content_type)
     char small[4];
     cr_assert_eq(sink_http_request(s, "/hook", 0, NULL, 0, small, sizeof small, NULL, 0), 0);
     cr_assert_str_eq(small, "key", "outputs are truncated and NUL-terminated");
-    cr_assert_eq(sink_http_request(s, "/hook", 1, body, sizeof body, key, sizeof key, ct,
-                                   sizeof ct),
-                 -1);
+    cr_assert_eq(
+        sink_http_request(s, "/hook", 1, body, sizeof body, key, sizeof key, ct, sizeof ct), -1);
     cr_assert_eq(sink_http_request(s, "/hook", -1, NULL, 0, NULL, 0, NULL, 0), -1);
     cr_assert_eq(sink_http_received_ms(s, "/hook", 1), -1);
     cr_assert_eq(sink_http_received_ms(s, "/other", 0), -1);
@@ -526,6 +525,38 @@ Test(sink_http, pipelined_requests_are_answered_in_order_and_bad_ones_refused)
     sink_http_stop(&s);
 }
 
+Test(sink_http, expect_100_continue_is_honoured_and_http_1_0_closes)
+{
+    sink_http_t *s = sink_http_start();
+    cr_assert_not_null(s);
+    int fd = s_raw_connect(sink_http_url(s));
+    s_raw_send(fd,
+               "POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    char buf[1024];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    cr_assert_gt(n, 0, "no interim answer to Expect: 100-continue");
+    buf[n] = '\0';
+    cr_assert_str_eq(buf, "HTTP/1.1 100 Continue\r\n\r\n");
+    s_raw_send(fd, "body");
+    n = recv(fd, buf, sizeof buf - 1, 0);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_assert_eq(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", buf);
+    close(fd);
+    char body[16];
+    cr_assert_eq(sink_http_request(s, "/e", 0, body, sizeof body, NULL, 0, NULL, 0), 0);
+    cr_assert_str_eq(body, "body");
+
+    fd = s_raw_connect(sink_http_url(s));
+    s_raw_send(fd, "GET /old HTTP/1.0\r\n\r\n");
+    int eof;
+    s_raw_read_all(fd, buf, sizeof buf, &eof);
+    close(fd);
+    cr_assert_eq(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17), 0, "%s", buf);
+    cr_assert(eof, "an HTTP/1.0 request without keep-alive must close the connection");
+    sink_http_stop(&s);
+}
+
 Test(sink_http, bodies_up_to_64_kib_are_kept_and_larger_ones_refused)
 {
     sink_http_t *s = sink_http_start();
@@ -610,16 +641,15 @@ Test(sink_http, only_the_first_1000_requests_are_stored_but_all_are_answered)
         cr_assert_eq(r.rc, CURLE_OK, "request %d: %s", i, curl_easy_strerror(r.rc));
         cr_assert_eq(r.status, 200, "request %d", i);
     }
-    cr_assert_eq(sink_http_count(s, "/odd") + sink_http_count(s, "/even"),
-                 SINK_HTTP_MAX_REQUESTS);
+    cr_assert_eq(sink_http_count(s, "/odd") + sink_http_count(s, "/even"), SINK_HTTP_MAX_REQUESTS);
     char key[32];
     cr_assert_eq(sink_http_request(s, "/odd", SINK_HTTP_MAX_REQUESTS / 2 - 1, NULL, 0, key,
                                    sizeof key, NULL, 0),
                  0);
     cr_assert_str_eq(key, "k-999");
-    cr_assert_eq(sink_http_request(s, "/odd", SINK_HTTP_MAX_REQUESTS / 2, NULL, 0, key, sizeof key,
-                                   NULL, 0),
-                 -1);
+    cr_assert_eq(
+        sink_http_request(s, "/odd", SINK_HTTP_MAX_REQUESTS / 2, NULL, 0, key, sizeof key, NULL, 0),
+        -1);
     curl_easy_cleanup(h);
     sink_http_stop(&s);
 }
