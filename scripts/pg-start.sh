@@ -23,10 +23,23 @@ fi
 
 mkdir -p "$pgdir"
 if [ "$(id -u)" -eq 0 ]; then chown "$owner" "$pgdir"; fi
-# every folder above the socket must be searchable by the cluster's owner
+# every folder above the cluster must be searchable by its owner: a clone
+# under /root, say, is not; as root, open the way (search only, not reading)
 if ! as_owner test -x "$pgdir"; then
-  echo "pg-start: user $owner cannot reach $pgdir; make its parent folders searchable (chmod o+x)" >&2
-  exit 1
+  if [ "$(id -u)" -eq 0 ]; then
+    d=$(dirname "$pgdir")
+    while [ "$d" != "/" ]; do
+      if ! as_owner test -x "$d"; then
+        echo "pg-start: letting $owner pass through $d (chmod o+x)" >&2
+        chmod o+x "$d"
+      fi
+      d=$(dirname "$d")
+    done
+  fi
+  if ! as_owner test -x "$pgdir"; then
+    echo "pg-start: user $owner cannot reach $pgdir; make its parent folders searchable (chmod o+x)" >&2
+    exit 1
+  fi
 fi
 
 if [ ! -s "$data/PG_VERSION" ]; then

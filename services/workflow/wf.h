@@ -86,6 +86,10 @@ int wf_covers(wf_ctx_t *ctx, const char *coverer, const char *unit, bool *yes);
 /* Refuses (denied) unless the sender covers unit (its own subtree; a
  * supervision office: its parent's subtree). */
 int wf_require_covers(wf_ctx_t *ctx, const char *unit, const char *what);
+/* Checks that the round exists and that the sender, of role, covers its
+ * target unit; on RC_OK target holds the target unit. */
+int wf_round_rights(wf_ctx_t *ctx, const char *what, const char *role, const char *round_id,
+                    char *target, size_t targetlen);
 /* The business day of the event: on_date if set, else today (UTC) by the clock. */
 void wf_day(const char *on_date, char out[11]);
 /* Loads and locks a task; t->found false when there is none. */

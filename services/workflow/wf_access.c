@@ -151,3 +151,25 @@ int wf_release_savepoint(wf_ctx_t *ctx)
 {
     return db_do(ctx->db, &s_release, NULL);
 }
+
+static const db_stmt_t s_round_target = {
+    "wf_round_target", "SELECT target_unit FROM inspection_round WHERE round_id = $1", 1, 0};
+
+int wf_round_rights(wf_ctx_t *ctx, const char *what, const char *role, const char *round_id,
+                    char *target, size_t targetlen)
+{
+    int rc = wf_require_role(ctx, role, what);
+    if (rc != RC_OK)
+        return rc;
+    const char *params[] = {round_id};
+    PGresult *res = db_run(ctx->db, &s_round_target, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    int found = PQntuples(res) == 1;
+    snprintf(target, targetlen, "%s", found ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    if (!found)
+        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round",
+                         "%s.round_id: no round \"%s\" is open", what, round_id);
+    return wf_require_covers(ctx, target, what);
+}

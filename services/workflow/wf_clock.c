@@ -111,6 +111,24 @@ typedef struct {
     const char *due;
 } s_fired_t;
 
+/* What the clock does is an event of its own: a new id, the actor "clock". */
+typedef struct {
+    char event_id[IDS_UUID_LEN + 1];
+    Rectify__Envelope env;
+    wf_ctx_t ctx;
+} s_clock_event_t;
+
+static void s_clock_event(s_clock_event_t *e, wf_server_t *server, db_t *db,
+                          const wf_clock_opts_t *o)
+{
+    ids_new_uuid(e->event_id);
+    rectify__envelope__init(&e->env);
+    e->env.event_id = e->event_id;
+    e->env.unit = "clock";
+    e->ctx = (wf_ctx_t){.server = server, .db = db, .env = &e->env, .clock = o};
+    snprintf(e->ctx.sender.code, sizeof e->ctx.sender.code, "clock");
+}
+
 static int s_by_due(const void *a, const void *b)
 {
     const s_fired_t *x = a, *y = b;
@@ -160,15 +178,11 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
         const char *kind = PQgetvalue(res, i, 3), *detail = PQgetvalue(res, i, 4);
         const char *day = PQgetvalue(res, i, 5), *status = PQgetvalue(res, i, 6);
         const char *unit = PQgetvalue(res, i, 7), *task_kind = PQgetvalue(res, i, 8);
-        /* a firing is an event of the clock's own, with an id of its own */
-        char event_id[IDS_UUID_LEN + 1];
-        ids_new_uuid(event_id);
-        Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
-        env.event_id = event_id;
-        env.unit = "clock";
-        wf_ctx_t ctx = {.server = server, .db = db, .env = &env, .clock = o};
-        snprintf(ctx.sender.code, sizeof ctx.sender.code, "clock");
-        rc = wf_history(&ctx, round, task, s_action(kind), status, status, detail, NULL, day);
+        s_clock_event_t ev;
+        s_clock_event(&ev, server, db, o);
+        wf_ctx_t *ctx = &ev.ctx;
+        const char *event_id = ev.event_id;
+        rc = wf_history(ctx, round, task, s_action(kind), status, status, detail, NULL, day);
         char subject[512];
         snprintf(subject, sizeof subject, "round %s: %s %s: %s (%s)", round, task_kind, task,
                  !strcmp(kind, "red_card")      ? "red card"
@@ -176,7 +190,7 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
                                                 : s_action(kind),
                  detail);
         if (rc == RC_OK)
-            rc = wf_notify(&ctx, kind, unit, subject, detail);
+            rc = wf_notify(ctx, kind, unit, subject, detail);
         log_level_t level = !strcmp(kind, "red_card") || !strcmp(kind, "interview") ? LOG_ERROR
                             : !strcmp(kind, "yellow_card") || !strcmp(kind, "overdue") ||
                                     !strcmp(kind, "report_due")
@@ -246,12 +260,9 @@ static int s_report_notices(wf_server_t *server, db_t *db, const wf_clock_opts_t
         return RC_ERR_DB;
     int rc = RC_OK;
     for (int r = 0; r < PQntuples(res) && rc == RC_OK; r++) {
-        char event_id[IDS_UUID_LEN + 1], subject[512], body[256];
-        ids_new_uuid(event_id);
-        Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
-        env.event_id = event_id;
-        env.unit = "clock";
-        wf_ctx_t ctx = {.server = server, .db = db, .env = &env, .clock = o};
+        char subject[512], body[256];
+        s_clock_event_t ev;
+        s_clock_event(&ev, server, db, o);
         if (weekly) {
             snprintf(subject, sizeof subject, "round %s: weekly reconciliation of %s, week to %s",
                      PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), last_day);
@@ -266,7 +277,7 @@ static int s_report_notices(wf_server_t *server, db_t *db, const wf_clock_opts_t
                      PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
                      PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
         }
-        rc = wf_notify(&ctx, weekly ? "weekly_report" : "monthly_report", PQgetvalue(res, r, 1),
+        rc = wf_notify(&ev.ctx, weekly ? "weekly_report" : "monthly_report", PQgetvalue(res, r, 1),
                        subject, body);
         (*sent)++;
     }

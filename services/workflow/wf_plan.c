@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const db_stmt_t s_round_target = {
-    "wf_round_target", "SELECT target_unit FROM inspection_round WHERE round_id = $1", 1, 0};
 static const db_stmt_t s_problem_exists = {
     "wf_problem_exists", "SELECT 1 FROM feedback_problem WHERE round_id = $1 AND problem_id = $2",
     2, 0};
@@ -47,20 +45,7 @@ const char *wf_track_name(Rectify__Track track)
 static int s_plan_rights(wf_ctx_t *ctx, const char *round_id, const char *what, char *target,
                          size_t targetlen)
 {
-    int rc = wf_require_role(ctx, "unit", what);
-    if (rc != RC_OK)
-        return rc;
-    const char *params[] = {round_id};
-    PGresult *res = db_run(ctx->db, &s_round_target, params, NULL, NULL);
-    if (!res)
-        return RC_ERR_DB;
-    int found = PQntuples(res) == 1;
-    snprintf(target, targetlen, "%s", found ? PQgetvalue(res, 0, 0) : "");
-    PQclear(res);
-    if (!found)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round", "%s.round_id: no round \"%s\" is open",
-                         what, round_id);
-    return wf_require_covers(ctx, target, what);
+    return wf_round_rights(ctx, what, "unit", round_id, target, targetlen);
 }
 
 /* Creates an item (item_id empty) or a measure and its first history row. */

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const db_stmt_t s_round_target = {
-    "wf_records_target", "SELECT target_unit FROM inspection_round WHERE round_id = $1", 1, 0};
 static const db_stmt_t s_insert_institution = {
     "wf_insert_institution",
     "INSERT INTO institution (round_id, institution_id, kind, title, effective_on, event_id, actor)"
@@ -22,31 +20,11 @@ static const db_stmt_t s_insert_accountability = {
     " ON CONFLICT DO NOTHING RETURNING 1",
     8, 0};
 
-/* Checks the round exists and the sender (of role) covers its target unit. */
-static int s_round_rights(wf_ctx_t *ctx, const char *what, const char *role, const char *round_id,
-                          char *target, size_t targetlen)
-{
-    int rc = wf_require_role(ctx, role, what);
-    if (rc != RC_OK)
-        return rc;
-    const char *params[] = {round_id};
-    PGresult *res = db_run(ctx->db, &s_round_target, params, NULL, NULL);
-    if (!res)
-        return RC_ERR_DB;
-    int found = PQntuples(res) == 1;
-    snprintf(target, targetlen, "%s", found ? PQgetvalue(res, 0, 0) : "");
-    PQclear(res);
-    if (!found)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round",
-                         "%s.round_id: no round \"%s\" is open", what, round_id);
-    return wf_require_covers(ctx, target, what);
-}
-
 int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev)
 {
     static const char *kinds[] = {NULL, "new", "revised", "planned"};
     char target[WF_CODE_MAX], day[11];
-    int rc = s_round_rights(ctx, "record_institution", "unit", ev->round_id, target, sizeof target);
+    int rc = wf_round_rights(ctx, "record_institution", "unit", ev->round_id, target, sizeof target);
     if (rc != RC_OK)
         return rc;
     if (ev->kind < 1 || ev->kind > 3)
@@ -75,8 +53,8 @@ int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability 
                                   "admonishment_talk", "reminder_talk", "criticism",
                                   "written_self_criticism", "reassignment"};
     char target[WF_CODE_MAX], day[11];
-    int rc = s_round_rights(ctx, "record_accountability", "supervision_office", ev->round_id,
-                            target, sizeof target);
+    int rc = wf_round_rights(ctx, "record_accountability", "supervision_office", ev->round_id,
+                             target, sizeof target);
     if (rc != RC_OK)
         return rc;
     if (ev->kind < 1 || ev->kind > 7)
