@@ -29,7 +29,7 @@ if ! as_owner test -x "$pgdir"; then
   if [ "$(id -u)" -eq 0 ]; then
     d=$(dirname "$pgdir")
     while [ "$d" != "/" ]; do
-      if ! as_owner test -x "$d"; then
+      if [ -z "$(find "$d" -maxdepth 0 -perm -o+x)" ]; then
         echo "pg-start: letting $owner pass through $d (chmod o+x)" >&2
         chmod o+x "$d"
       fi

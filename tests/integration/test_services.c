@@ -246,6 +246,40 @@ Test(services, the_tail_tool_follows_all_services_and_filters)
     free(item.frame);
 }
 
+Test(services, the_tail_tool_filters_by_unit_and_level)
+{
+    post_item_t item;
+    cluster_open_round(&item, NULL, "2021-tail-unit");
+    const char *by_unit[] = {"--json", "--unit", "sh-cgzf", "--count", "1", "--timeout-ms",
+                             "15000", c.pub[0], c.pub[1], c.pub[2], NULL};
+    const char *other[] = {"--json", "--unit", "sh-other", "--timeout-ms", "3000",
+                           c.pub[0], c.pub[1], c.pub[2], NULL};
+    const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000",
+                            c.pub[0], c.pub[1], c.pub[2], NULL};
+    int fd_unit, fd_other, fd_errors;
+    pid_t p1 = start_tail(by_unit, &fd_unit), p2 = start_tail(other, &fd_other),
+          p3 = start_tail(errors, &fd_errors);
+    usleep(500000);
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    int status;
+    waitpid(p1, &status, 0);
+    waitpid(p2, &status, 0);
+    waitpid(p3, &status, 0);
+    char out[8192];
+    ssize_t n = read(fd_unit, out, sizeof out - 1);
+    cr_assert(n > 0, "nothing for unit sh-cgzf");
+    out[n] = '\0';
+    cr_assert(strstr(out, "\"unit\":\"sh-cgzf\""), "%s", out);
+    n = read(fd_other, out, sizeof out - 1);
+    cr_assert_leq(n, 0, "lines of another unit came through");
+    n = read(fd_errors, out, sizeof out - 1);
+    cr_assert_leq(n, 0, "a happy path logged an error");
+    close(fd_unit);
+    close(fd_other);
+    close(fd_errors);
+    free(item.frame);
+}
+
 Test(services, a_refused_setting_stops_the_start_and_names_it)
 {
     char cmd[512];
