@@ -14,6 +14,7 @@ packages=(
   libcriterion-dev                        # unit and integration tests
   docker-compose                          # only to validate docker-compose.yml
   valgrind                                # memory checks in the test run
+  clang-14 libclang-rt-14-dev             # libFuzzer, for the decoders' fuzz targets
 )
 
 missing=()

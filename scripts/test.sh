@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds twice (plain, and with AddressSanitizer +
 # UndefinedBehaviorSanitizer), starts the private PostgreSQL, runs every
-# test on both builds, runs the unit tests under valgrind, checks
-# docker-compose.yml, and stops PostgreSQL again.
+# test on both builds, runs the unit tests under valgrind, fuzzes the
+# decoders for a minute, checks docker-compose.yml, and stops PostgreSQL.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -49,6 +49,22 @@ for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus 
     cat build/valgrind-$t.*; echo "valgrind: $t reported errors"; exit 1
   fi
   echo "valgrind: $t clean"
+done
+
+echo "== fuzzing the decoders (libFuzzer, 20 s each)"
+CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECTIFY_FUZZ=ON \
+  -DRECTIFY_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" >/dev/null
+for t in envelope pbjson plan_csv; do
+  work="build-fuzz/corpus-$t"
+  rm -rf "$work" && mkdir -p "$work" && cp tests/fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
+  if ! build-fuzz/tests/fuzz/fuzz_$t -max_total_time=20 -max_len=4096 "$work" \
+        >"build-fuzz/fuzz-$t.log" 2>&1; then
+    tail -n 40 "build-fuzz/fuzz-$t.log"
+    echo "fuzz: $t found a failure"
+    exit 1
+  fi
+  echo "fuzz: $t $(grep -o 'DONE.*' "build-fuzz/fuzz-$t.log" | head -n 1)"
 done
 
 echo "== docker-compose.yml"
