@@ -211,6 +211,13 @@ static int s_apply(void *arg, const Rectify__Transfer *item)
         self->refused++;
         log_field_t f[] = {LF_STR("type", type), LF_STR("code", ctx.code)};
         log_event(LOG_WARN, env->event_id, env->unit, f, 2, "refused %s: %s", type, ctx.message);
+        /* the sender hears of it on its own channels too */
+        char subject[400];
+        snprintf(subject, sizeof subject, "event %s refused: %s", type, ctx.code);
+        if (wf_notify(&ctx, "event_refused", env->unit, subject, ctx.message) != RC_OK) {
+            rectify__envelope__free_unpacked(env, NULL);
+            return RC_ERR_NOMEM;
+        }
     }
     rectify__envelope__free_unpacked(env, NULL);
     return RC_OK;

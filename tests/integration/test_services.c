@@ -190,6 +190,12 @@ Test(services, a_refusal_by_state_is_recorded_with_its_reason)
              items[1].event_id);
     testdb_text(&c.db, sql, message, sizeof message);
     cr_assert(strstr(message, "open_round.round_id"), "message: %s", message);
+    /* and the sender is told, on its own channels */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM notification WHERE kind = 'event_refused'"
+             " AND unit = 'inspection-office' AND event_id = '%s' AND body LIKE '%%already open%%'",
+             items[1].event_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 1, 10000), 1);
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 1);
     free(items[0].frame);
     free(items[1].frame);
