@@ -31,8 +31,7 @@ const cfg_spec_t config_table[] = {
      "notification's live log stream (ZeroMQ PUB); empty disables it"},
     {"max_message_bytes", CFG_INT, "1048576", 256, 16777216, NULL,
      "largest Envelope intake accepts; larger ones are REJECTED (too_large)"},
-    {"batch_max", CFG_INT, "512", 1, 10000, NULL,
-     "most events committed in one transaction"},
+    {"batch_max", CFG_INT, "512", 1, 10000, NULL, "most events committed in one transaction"},
     {"send_window", CFG_INT, "8192", 1, 1000000, NULL,
      "most unacknowledged outbox rows in flight to the next service"},
     {"resend_timeout_ms", CFG_INT, "2000", 50, 600000, NULL,
@@ -125,8 +124,7 @@ static int s_check(const cfg_spec_t *spec, const char *value, long long *num, ch
         else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
             *num = 0;
         else {
-            snprintf(err, errlen, "%s: \"%s\" is not a boolean (true or false)", spec->name,
-                     value);
+            snprintf(err, errlen, "%s: \"%s\" is not a boolean (true or false)", spec->name, value);
             return -1;
         }
     } else if (spec->choices) {

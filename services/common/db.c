@@ -104,13 +104,13 @@ static int s_prepare(db_t *self, const db_stmt_t *stmt)
     return RC_OK;
 }
 
-PGresult *db_run(db_t *self, const db_stmt_t *stmt, const char *const *values,
-                 const int *lengths, const int *formats)
+PGresult *db_run(db_t *self, const db_stmt_t *stmt, const char *const *values, const int *lengths,
+                 const int *formats)
 {
     if (s_prepare(self, stmt) != RC_OK)
         return NULL;
-    PGresult *res = PQexecPrepared(self->conn, stmt->name, stmt->nparams, values, lengths,
-                                   formats, stmt->binary_result);
+    PGresult *res = PQexecPrepared(self->conn, stmt->name, stmt->nparams, values, lengths, formats,
+                                   stmt->binary_result);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         self->sqlstate[0] = '\0';

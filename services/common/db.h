@@ -35,8 +35,8 @@ unsigned db_generation(const db_t *self);
  * formats may be NULL (all text) or give binary parameters. Returns the
  * result (caller PQclears) on PGRES_COMMAND_OK / PGRES_TUPLES_OK, or NULL on
  * failure; then db_sqlstate/db_error tell why. */
-PGresult *db_run(db_t *self, const db_stmt_t *stmt, const char *const *values,
-                 const int *lengths, const int *formats);
+PGresult *db_run(db_t *self, const db_stmt_t *stmt, const char *const *values, const int *lengths,
+                 const int *formats);
 /* Runs a statement that returns nothing worth reading. Returns 0 or RC_ERR_DB. */
 int db_do(db_t *self, const db_stmt_t *stmt, const char *const *values);
 /* Runs trusted SQL text without parameters (migrations, BEGIN, COMMIT). */

@@ -136,8 +136,8 @@ static void s_put_escaped(s_out_t *o, const char *s)
 }
 
 size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, const char *service,
-                  const char *event_id, const char *unit, const log_field_t *fields,
-                  size_t nfields, const char *msg)
+                  const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
+                  const char *msg)
 {
     s_out_t o = {buf, size, 0, false};
     buf[0] = '\0';
@@ -197,8 +197,8 @@ size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, co
     return o.len + 1;
 }
 
-void log_event(log_level_t level, const char *event_id, const char *unit,
-               const log_field_t *fields, size_t nfields, const char *fmt, ...)
+void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
+               size_t nfields, const char *fmt, ...)
 {
     if (level < s_log.min_level)
         return;
@@ -219,6 +219,7 @@ void log_event(log_level_t level, const char *event_id, const char *unit,
     fwrite(line, 1, n + 1, stderr);
     pthread_mutex_lock(&s_pub_lock);
     if (s_log.pub)
-        zmq_send(s_log.pub, line, n, ZMQ_DONTWAIT); /* a slow subscriber drops lines, never blocks */
+        zmq_send(s_log.pub, line, n,
+                 ZMQ_DONTWAIT); /* a slow subscriber drops lines, never blocks */
     pthread_mutex_unlock(&s_pub_lock);
 }

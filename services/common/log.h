@@ -33,15 +33,14 @@ void log_close(void);
 log_level_t log_level_from_name(const char *name);
 const char *log_level_name(log_level_t level);
 
-void log_event(log_level_t level, const char *event_id, const char *unit,
-               const log_field_t *fields, size_t nfields, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
+               size_t nfields, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Formats a line into buf (always NUL-terminated, no newline); returns its
  * length. Exposed for the tests. */
 size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, const char *service,
-                  const char *event_id, const char *unit, const log_field_t *fields,
-                  size_t nfields, const char *msg);
+                  const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
+                  const char *msg);
 
 #define log_debug(...) log_event(LOG_DEBUG, NULL, NULL, NULL, 0, __VA_ARGS__)
 #define log_info(...) log_event(LOG_INFO, NULL, NULL, NULL, 0, __VA_ARGS__)

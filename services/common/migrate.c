@@ -9,11 +9,11 @@
 static const db_stmt_t s_lock = {"migrate_lock", "SELECT pg_advisory_lock(7270010001)", 0, 0};
 static const db_stmt_t s_unlock = {"migrate_unlock", "SELECT pg_advisory_unlock(7270010001)", 0, 0};
 static const db_stmt_t s_check = {
-    "migrate_check",
-    "SELECT m.checksum = md5($2::text) FROM schema_migration m WHERE m.name = $1", 2, 0};
-static const db_stmt_t s_record = {
-    "migrate_record", "INSERT INTO schema_migration (name, checksum) VALUES ($1, md5($2::text))",
+    "migrate_check", "SELECT m.checksum = md5($2::text) FROM schema_migration m WHERE m.name = $1",
     2, 0};
+static const db_stmt_t s_record = {
+    "migrate_record", "INSERT INTO schema_migration (name, checksum) VALUES ($1, md5($2::text))", 2,
+    0};
 
 static int s_apply_one(db_t *db, const migration_t *m, int *applied)
 {

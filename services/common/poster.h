@@ -8,7 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { POST_WAITING = 0, POST_ACCEPTED, POST_DUPLICATE, POST_REJECTED, POST_UNANSWERED } post_status_t;
+typedef enum {
+    POST_WAITING = 0,
+    POST_ACCEPTED,
+    POST_DUPLICATE,
+    POST_REJECTED,
+    POST_UNANSWERED
+} post_status_t;
 
 typedef struct {
     char event_id[40];

@@ -31,10 +31,11 @@ static const db_stmt_t s_try_lock = {
     "pump_try_lock", "SELECT pg_try_advisory_lock(hashtext('rectify.outbox.' || $1))", 1, 0};
 static const db_stmt_t s_load_acked = {
     "pump_load_acked", "SELECT acked_through FROM outbox_counter WHERE dest = $1", 1, 0};
-static const db_stmt_t s_fetch = {"pump_fetch",
-                                  "SELECT seq::text, event_id::text, payload FROM outbox"
-                                  " WHERE dest = $1 AND seq > $2::bigint ORDER BY outbox.seq LIMIT $3",
-                                  3, 1};
+static const db_stmt_t s_fetch = {
+    "pump_fetch",
+    "SELECT seq::text, event_id::text, payload FROM outbox"
+    " WHERE dest = $1 AND seq > $2::bigint ORDER BY outbox.seq LIMIT $3",
+    3, 1};
 /* Records an acknowledgement. Its commit need not wait for the disk
  * (synchronous_commit off for this transaction alone): if it is lost in a
  * crash, the rows are sent again and the receiver skips them. */
@@ -418,8 +419,7 @@ int inbox_on_readable(db_t *db, void *router, const inbox_opts_t *opts, int max_
             s_reply(router, &identity, batch->source, through, gap);
         else
             log_event(LOG_ERROR, NULL, NULL, (log_field_t[]){LF_STR("source", batch->source)}, 1,
-                      "inbox: batch not applied (%s); the sender will send it again",
-                      rc_name(rc));
+                      "inbox: batch not applied (%s); the sender will send it again", rc_name(rc));
         rectify__batch__free_unpacked(batch, NULL);
     next:
         zmq_msg_close(&identity);

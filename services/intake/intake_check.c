@@ -60,8 +60,8 @@ static const event_rule_t s_rules[] = {
      NULL},
     {RECTIFY__ENVELOPE__EVENT_RECORD_INSTITUTION,
      LIST("round_id", "institution_id", "kind", "title"), ON_DATE, NULL},
-    {RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY, LIST("round_id", "action_id", "kind"),
-     ON_DATE, s_check_accountability},
+    {RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY, LIST("round_id", "action_id", "kind"), ON_DATE,
+     s_check_accountability},
     {RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN, LIST("round_id"), ON_DATE, s_check_plan},
 };
 
@@ -143,8 +143,7 @@ int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__En
     why->event_id[0] = '\0';
     if (len > max_bytes) {
         s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
-        return s_refuse(why, "too_large", "message is %zu bytes; the limit is %zu", len,
-                        max_bytes);
+        return s_refuse(why, "too_large", "message is %zu bytes; the limit is %zu", len, max_bytes);
     }
     if (len == 0)
         return s_refuse(why, "malformed", "empty frame: expected a protobuf Envelope");
@@ -230,8 +229,7 @@ static int s_check_event(const char *prefix, const ProtobufCMessage *msg, const 
                 return s_refuse(why, "field_too_long", "%s.%s is %zu bytes; the limit is %d",
                                 prefix, f->name, n, INTAKE_MAX_STRING);
             if (!s_valid_utf8(s))
-                return s_refuse(why, "invalid_field", "%s.%s is not valid UTF-8", prefix,
-                                f->name);
+                return s_refuse(why, "invalid_field", "%s.%s is not valid UTF-8", prefix, f->name);
             if (s_in(rule->dates, f->name) && !s_valid_date(s))
                 return s_refuse(why, "invalid_field", "%s.%s: \"%s\" is not a date (YYYY-MM-DD)",
                                 prefix, f->name, s);
@@ -388,11 +386,11 @@ static int s_check_plan(const ProtobufCMessage *event, intake_refusal_t *why)
     if (ev->n_rows > 10000)
         return s_refuse(why, "field_too_long", "import_plan.rows: %zu rows; the limit is 10000",
                         ev->n_rows);
-    const event_rule_t rule = {
-        0,
-        LIST("problem_id", "item_id", "item_title", "measure_id", "measure_title", "lead_leader",
-             "responsible_unit", "deadline", "track"),
-        LIST("deadline"), NULL};
+    const event_rule_t rule = {0,
+                               LIST("problem_id", "item_id", "item_title", "measure_id",
+                                    "measure_title", "lead_leader", "responsible_unit", "deadline",
+                                    "track"),
+                               LIST("deadline"), NULL};
     for (size_t i = 0; i < ev->n_rows; i++) {
         char prefix[64];
         snprintf(prefix, sizeof prefix, "import_plan.rows[%zu] (line %d)", i, ev->rows[i]->line);

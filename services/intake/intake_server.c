@@ -298,8 +298,7 @@ int intake_server_run(intake_server_t *self)
     zmq_close(self->router);
     self->router = NULL;
     int64_t left = outbox_pump_drain(self->pump, (int)config_int(svc->cfg, "drain_timeout_ms"));
-    log_event(LOG_INFO, NULL, NULL,
-              (log_field_t[]){LF_INT("in_flight", left)}, 1,
+    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1,
               "intake stopped");
     return 0;
 }

@@ -52,9 +52,11 @@ static const db_stmt_t s_claim = {
     "    AND (lease_until IS NULL OR lease_until < now())"
     "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
     " UPDATE delivery d SET lease_until = now() + $2::int * interval '1 millisecond'"
-    " FROM due WHERE (d.notice_id, d.channel, d.recipient) = (due.notice_id, due.channel, due.recipient)"
+    " FROM due WHERE (d.notice_id, d.channel, d.recipient) = (due.notice_id, due.channel, "
+    "due.recipient)"
     " RETURNING d.notice_id::text, d.channel, d.recipient, d.attempts,"
-    "  (SELECT row_to_json(x)::text FROM (SELECT n.notice_id, n.event_id, n.kind, n.unit, n.subject,"
+    "  (SELECT row_to_json(x)::text FROM (SELECT n.notice_id, n.event_id, n.kind, n.unit, "
+    "n.subject,"
     "    n.body, n.created_at FROM notification n WHERE n.notice_id = d.notice_id) x),"
     "  (SELECT n.subject FROM notification n WHERE n.notice_id = d.notice_id),"
     "  (SELECT n.body FROM notification n WHERE n.notice_id = d.notice_id)",
@@ -230,8 +232,8 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
         log_event(LOG_ERROR, NULL, NULL, f, 3, "dead letter: notice %s to %s after %d attempts: %s",
                   t->notice_id, t->recipient, t->attempts + 1, error);
     else
-        log_event(LOG_WARN, NULL, NULL, f, 3, "delivery failed (%s); trying again in %s ms",
-                  error, delay);
+        log_event(LOG_WARN, NULL, NULL, f, 3, "delivery failed (%s); trying again in %s ms", error,
+                  delay);
 }
 
 static void s_claim_more(notify_delivery_t *self)

@@ -137,8 +137,8 @@ static int s_batch(void *arg, inbox_phase_t phase)
         s_reset(self);
         return RC_OK;
     case INBOX_FLUSH: {
-        const char *p[] = {pgarr_text(&self->ids),   pgarr_text(&self->event_ids),
-                           pgarr_text(&self->kinds), pgarr_text(&self->units),
+        const char *p[] = {pgarr_text(&self->ids),      pgarr_text(&self->event_ids),
+                           pgarr_text(&self->kinds),    pgarr_text(&self->units),
                            pgarr_text(&self->subjects), pgarr_text(&self->bodies)};
         for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
             if (!p[i])

@@ -69,7 +69,8 @@ int ctl_import(const config_t *cfg, int argc, char **argv)
         }
     }
     if (!round || !unit || !path) {
-        fprintf(stderr, "rectifyctl import: usage: import --round R --unit U [--on DATE] FILE.csv\n");
+        fprintf(stderr,
+                "rectifyctl import: usage: import --round R --unit U [--on DATE] FILE.csv\n");
         return 2;
     }
     size_t len = 0;

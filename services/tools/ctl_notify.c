@@ -22,8 +22,8 @@ static const db_stmt_t s_list = {
     " FROM recipient WHERE ($1 = '' OR unit = $1) ORDER BY unit, channel, id",
     1, 0};
 static const db_stmt_t s_remove = {
-    "ctl_recipient_remove", "UPDATE recipient SET active = false WHERE id = $1::bigint RETURNING id",
-    1, 0};
+    "ctl_recipient_remove",
+    "UPDATE recipient SET active = false WHERE id = $1::bigint RETURNING id", 1, 0};
 static const db_stmt_t s_dead = {
     "ctl_dead_letters",
     "SELECT d.notice_id::text AS notice, n.kind, n.unit, d.channel, d.recipient,"
@@ -84,7 +84,8 @@ int ctl_recipient(const config_t *cfg, int argc, char **argv)
     }
     if (!strcmp(verb, "add")) {
         if (!*unit || !*role || !*address) {
-            fprintf(stderr, "rectifyctl recipient add: --unit, --role and --address are required\n");
+            fprintf(stderr,
+                    "rectifyctl recipient add: --unit, --role and --address are required\n");
             return 2;
         }
         if (strcmp(channel, "webhook") && strcmp(channel, "mail")) {
@@ -94,7 +95,8 @@ int ctl_recipient(const config_t *cfg, int argc, char **argv)
         }
         if (!strcmp(channel, "webhook") && strncmp(address, "http://", 7) &&
             strncmp(address, "https://", 8)) {
-            fprintf(stderr, "rectifyctl recipient add: --address: a webhook needs an http(s) URL\n");
+            fprintf(stderr,
+                    "rectifyctl recipient add: --address: a webhook needs an http(s) URL\n");
             return 2;
         }
         if (!strcmp(channel, "mail") && (!strchr(address, '@') || strpbrk(address, " <>\r\n"))) {

@@ -141,11 +141,14 @@ static int s_print_result(PGresult *res, int as_json, const int *right_cols)
 
 static const db_stmt_t s_ledger = {
     "ctl_ledger",
-    "SELECT t.task_id AS \"编号 id\", CASE t.kind WHEN 'item' THEN '事项' ELSE '  措施' END AS \"类 kind\","
+    "SELECT t.task_id AS \"编号 id\", CASE t.kind WHEN 'item' THEN '事项' ELSE '  措施' END AS "
+    "\"类 kind\","
     " t.title AS \"标题 title\", coalesce(t.lead_leader, '') AS \"牵头领导 leader\","
-    " coalesce(t.responsible_unit, '') AS \"责任单位 unit\", coalesce(t.deadline::text, '') AS \"时限 deadline\","
+    " coalesce(t.responsible_unit, '') AS \"责任单位 unit\", coalesce(t.deadline::text, '') AS "
+    "\"时限 deadline\","
     " coalesce(t.track, '') AS \"类别 track\", t.status AS \"状态 status\","
-    " CASE WHEN t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed') THEN '逾期 overdue'"
+    " CASE WHEN t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed') THEN '逾期 "
+    "overdue'"
     " WHEN m.missed THEN '欠报 report owed' ELSE '' END AS \"逾期 overdue\""
     " FROM task t LEFT JOIN unit u ON u.code = t.responsible_unit"
     /* a long-term task whose latest owed report fell due unanswered */
@@ -176,9 +179,13 @@ int ctl_ledger(const config_t *cfg, int argc, char **argv)
         return 1;
     char today[11];
     s_today(db, today);
-    const char *params[] = {a.round, a.unit ? a.unit : "", a.status ? a.status : "",
-                            a.track ? a.track : "", a.leader ? a.leader : "",
-                            a.overdue ? "1" : "", today};
+    const char *params[] = {a.round,
+                            a.unit ? a.unit : "",
+                            a.status ? a.status : "",
+                            a.track ? a.track : "",
+                            a.leader ? a.leader : "",
+                            a.overdue ? "1" : "",
+                            today};
     PGresult *res = db_run(db, &s_ledger, params, NULL, NULL);
     PGresult *sum = res ? db_run(db, &s_ledger_summary, params, NULL, NULL) : NULL;
     if (!res || !sum) {
@@ -278,7 +285,8 @@ static const db_stmt_t s_bulletin = {
     "           WHERE p.round_id = $1 GROUP BY p.problem_id) x),"
     " asp AS (SELECT count(DISTINCT aspect) AS total FROM feedback_problem WHERE round_id = $1),"
     " acc AS (SELECT coalesce(sum(persons) FILTER (WHERE kind = 'case_filed'), 0) AS cases,"
-    "         coalesce(sum(persons) FILTER (WHERE kind = 'disciplinary_sanction'), 0) AS sanctioned,"
+    "         coalesce(sum(persons) FILTER (WHERE kind = 'disciplinary_sanction'), 0) AS "
+    "sanctioned,"
     "         coalesce(sum(persons) FILTER (WHERE kind = 'admonishment_talk'), 0) AS admonished,"
     "         coalesce(sum(persons) FILTER (WHERE kind IN ('reminder_talk', 'criticism',"
     "                  'written_self_criticism', 'reassignment')), 0) AS handled,"
@@ -297,9 +305,28 @@ static const db_stmt_t s_bulletin = {
     2, 0};
 
 enum {
-    B_GROUP, B_TARGET, B_TARGET_NAME, B_FROM, B_TO, B_FEEDBACK, B_ASPECTS, B_PROBLEMS,
-    B_PROBLEMS_OK, B_ITEMS, B_ITEMS_OK, B_MEASURES, B_MEASURES_OK, B_CASES, B_SANCTIONED,
-    B_ADMONISHED, B_HANDLED, B_FEN, B_INST_NEW, B_INST_REVISED, B_INST_PLANNED, B_KIND
+    B_GROUP,
+    B_TARGET,
+    B_TARGET_NAME,
+    B_FROM,
+    B_TO,
+    B_FEEDBACK,
+    B_ASPECTS,
+    B_PROBLEMS,
+    B_PROBLEMS_OK,
+    B_ITEMS,
+    B_ITEMS_OK,
+    B_MEASURES,
+    B_MEASURES_OK,
+    B_CASES,
+    B_SANCTIONED,
+    B_ADMONISHED,
+    B_HANDLED,
+    B_FEN,
+    B_INST_NEW,
+    B_INST_REVISED,
+    B_INST_PLANNED,
+    B_KIND
 };
 
 /* "2021-01-29" -> "2021年1月29日" */
@@ -326,7 +353,8 @@ static void s_bulletin_text(PGresult *res, const char *as_of)
     s_cn_date(as_of, day, sizeof day);
     money_format_wan(s_num(res, B_FEN), wan, sizeof wan);
     const char *name = PQgetvalue(res, 0, B_TARGET_NAME);
-    const char *look_back = strcmp(PQgetvalue(res, 0, B_KIND), "look_back") == 0 ? "巡视“回头看”" : "巡视";
+    const char *look_back =
+        strcmp(PQgetvalue(res, 0, B_KIND), "look_back") == 0 ? "巡视“回头看”" : "巡视";
     printf("%s关于%s整改进展情况的通报\n\n", name, look_back);
     printf("按照统一部署,");
     if (*PQgetvalue(res, 0, B_FROM))
@@ -336,8 +364,8 @@ static void s_bulletin_text(PGresult *res, const char *as_of)
     printf("巡视指出了%lld方面%lld个问题,分解细化为%lld个整改事项", s_num(res, B_ASPECTS),
            s_num(res, B_PROBLEMS), s_num(res, B_ITEMS));
     printf(",其中%lld个问题的整改事项已全部完成。\n\n", s_num(res, B_PROBLEMS_OK));
-    printf("截至%s,巡视反馈的%lld项问题已经整改%lld项。提出整改措施%lld条,已经完成%lld条。",
-           day, s_num(res, B_ITEMS), s_num(res, B_ITEMS_OK), s_num(res, B_MEASURES),
+    printf("截至%s,巡视反馈的%lld项问题已经整改%lld项。提出整改措施%lld条,已经完成%lld条。", day,
+           s_num(res, B_ITEMS), s_num(res, B_ITEMS_OK), s_num(res, B_MEASURES),
            s_num(res, B_MEASURES_OK));
     if (s_num(res, B_CASES) || s_num(res, B_SANCTIONED))
         printf("党纪政务立案%lld件,党纪政务处分共%lld人。", s_num(res, B_CASES),
@@ -371,21 +399,20 @@ static json_t *s_bulletin_json(PGresult *res, const char *round, const char *as_
     return json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:I, s:{s:I, s:I}, s:{s:I, s:I},"
         " s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:s, s:s}, s:{s:I, s:I, s:I}}",
-        "round", round, "as_of", as_of, "facts", "group", PQgetvalue(res, 0, B_GROUP), "target_unit",
-        PQgetvalue(res, 0, B_TARGET), "target_name", PQgetvalue(res, 0, B_TARGET_NAME),
-        "onsite_from", PQgetvalue(res, 0, B_FROM), "onsite_to", PQgetvalue(res, 0, B_TO),
-        "feedback_date", PQgetvalue(res, 0, B_FEEDBACK), "aspects",
+        "round", round, "as_of", as_of, "facts", "group", PQgetvalue(res, 0, B_GROUP),
+        "target_unit", PQgetvalue(res, 0, B_TARGET), "target_name",
+        PQgetvalue(res, 0, B_TARGET_NAME), "onsite_from", PQgetvalue(res, 0, B_FROM), "onsite_to",
+        PQgetvalue(res, 0, B_TO), "feedback_date", PQgetvalue(res, 0, B_FEEDBACK), "aspects",
         (json_int_t)s_num(res, B_ASPECTS), "problems", "total", (json_int_t)s_num(res, B_PROBLEMS),
         "rectified", (json_int_t)s_num(res, B_PROBLEMS_OK), "items", "total",
         (json_int_t)s_num(res, B_ITEMS), "rectified", (json_int_t)s_num(res, B_ITEMS_OK),
         "measures", "total", (json_int_t)s_num(res, B_MEASURES), "completed",
         (json_int_t)s_num(res, B_MEASURES_OK), "accountability", "cases_filed",
         (json_int_t)s_num(res, B_CASES), "sanctioned_persons", (json_int_t)s_num(res, B_SANCTIONED),
-        "admonishment_talk_persons", (json_int_t)s_num(res, B_ADMONISHED),
-        "other_handling_persons", (json_int_t)s_num(res, B_HANDLED), "funds_recovered_yuan", yuan,
-        "funds_recovered_wan_yuan", wan, "institutions", "new", (json_int_t)s_num(res, B_INST_NEW),
-        "revised", (json_int_t)s_num(res, B_INST_REVISED), "planned",
-        (json_int_t)s_num(res, B_INST_PLANNED));
+        "admonishment_talk_persons", (json_int_t)s_num(res, B_ADMONISHED), "other_handling_persons",
+        (json_int_t)s_num(res, B_HANDLED), "funds_recovered_yuan", yuan, "funds_recovered_wan_yuan",
+        wan, "institutions", "new", (json_int_t)s_num(res, B_INST_NEW), "revised",
+        (json_int_t)s_num(res, B_INST_REVISED), "planned", (json_int_t)s_num(res, B_INST_PLANNED));
 }
 
 int ctl_bulletin(const config_t *cfg, int argc, char **argv)
@@ -457,7 +484,8 @@ int ctl_report(const config_t *cfg, int argc, char **argv)
     char today[11];
     s_today(db, today);
     const char *params[] = {a.round, a.as_of ? a.as_of : today};
-    PGresult *res = db_run(db, !strcmp(kind, "weekly") ? &s_weekly : &s_monthly, params, NULL, NULL);
+    PGresult *res =
+        db_run(db, !strcmp(kind, "weekly") ? &s_weekly : &s_monthly, params, NULL, NULL);
     if (!res) {
         fprintf(stderr, "rectifyctl report: %s\n", db_error(db));
         db_destroy(&db);

@@ -47,8 +47,8 @@ static const db_stmt_t s_delivered = {
     1, 0};
 
 static const db_stmt_t s_units_ready = {
-    "bench_units_ready",
-    "SELECT count(*) FROM unit WHERE code IN ('bench-office', 'bench-unit')", 0, 0};
+    "bench_units_ready", "SELECT count(*) FROM unit WHERE code IN ('bench-office', 'bench-unit')",
+    0, 0};
 
 int main(int argc, char **argv)
 {
@@ -85,7 +85,8 @@ int main(int argc, char **argv)
     /* the units the benchmark posts as (a repeat is a harmless DUPLICATE) */
     {
         static const char *codes[] = {"bench-office", "bench-unit"};
-        static const Rectify__Role roles[] = {RECTIFY__ROLE__INSPECTION_OFFICE, RECTIFY__ROLE__UNIT};
+        static const Rectify__Role roles[] = {RECTIFY__ROLE__INSPECTION_OFFICE,
+                                              RECTIFY__ROLE__UNIT};
         post_item_t reg[2];
         memset(reg, 0, sizeof reg);
         for (int i = 0; i < 2; i++) {
@@ -158,8 +159,8 @@ int main(int argc, char **argv)
     }
 
     void *ctx = zmq_ctx_new();
-    poster_opts_t opts = {.timeout_ms = 5000, .retries = 10, .window = (int)window,
-                          .rate = (int)rate};
+    poster_opts_t opts = {
+        .timeout_ms = 5000, .retries = 10, .window = (int)window, .rate = (int)rate};
     int64_t t0 = clock_mono_us();
     int rc = poster_run(ctx, config_str(cfg, "intake_bind"), items, (size_t)events, &opts);
     int64_t t_acked = clock_mono_us();

@@ -68,7 +68,9 @@ static int s_show(const s_filter_t *f, const char *line, size_t len)
     }
     const char *msg = s_get(o, "msg");
     int alarm = !strcmp(level, "error") || strstr(msg, "red card") || strstr(msg, "dead letter");
-    const char *on = f->color ? (alarm ? "\033[1;31m" : !strcmp(level, "warn") ? "\033[33m" : "")
+    const char *on = f->color ? (alarm                    ? "\033[1;31m"
+                                 : !strcmp(level, "warn") ? "\033[33m"
+                                                          : "")
                               : "";
     const char *off = f->color && *on ? "\033[0m" : "";
     const char *ts = s_get(o, "ts");
@@ -118,8 +120,10 @@ int main(int argc, char **argv)
             file = argv[++i];
         else if (!strcmp(a, "--level") && has) {
             const char *l = argv[++i];
-            if (strcmp(l, "debug") && strcmp(l, "info") && strcmp(l, "warn") && strcmp(l, "error")) {
-                fprintf(stderr, "rectify-tail: --level: \"%s\" is not debug, info, warn or error\n", l);
+            if (strcmp(l, "debug") && strcmp(l, "info") && strcmp(l, "warn") &&
+                strcmp(l, "error")) {
+                fprintf(stderr, "rectify-tail: --level: \"%s\" is not debug, info, warn or error\n",
+                        l);
                 return 2;
             }
             f.min_level = log_level_from_name(l);

@@ -25,39 +25,40 @@
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: rectifyctl [--config FILE] COMMAND [ARGS]\n\n"
-            "commands:\n"
-            "  migrate                 apply the database migrations that are missing\n"
-            "  post [OPTIONS] FILE|-   send events (JSON, one object a line) to intake and\n"
-            "                          print each acknowledgement as a JSON line; exits 1 if\n"
-            "                          any event was rejected or not answered\n"
-            "      --timeout-ms N      wait this long for an answer before sending again (2000)\n"
-            "      --retries N         sends after the first before giving up (5)\n"
-            "      --no-wait           print intake's answers only; do not wait for\n"
-            "                          workflow's outcome (applied or refused)\n"
-            "  import --round R --unit U [--on DATE] FILE.csv\n"
-            "                          post a unit's rectification plan (one row per measure),\n"
-            "                          all or nothing; bad rows are listed by line and field\n"
-            "  ledger --round R [--unit U] [--status S] [--track T] [--leader L] [--overdue] [--json]\n"
-            "                          items and measures of a round, filtered\n"
-            "  item --round R ID [--json]\n"
-            "                          one item with its measures and its whole history\n"
-            "  bulletin --round R [--as-of YYYY-MM-DD] [--json]\n"
-            "                          the public bulletin's figures for any day, as JSON and\n"
-            "                          as the Chinese text of a progress bulletin\n"
-            "  status [--json]         what the services hold: events, outcomes, queues\n"
-            "  report weekly|monthly --round R [--as-of DATE] [--json]\n"
-            "                          the weekly reconciliation (the week to DATE) or the\n"
-            "                          monthly progress table (on DATE), per responsible unit\n"
-            "  recipient add --unit U --role R --channel webhook|mail --address A [--kinds K,K]\n"
-            "  recipient list [--unit U] | recipient remove ID\n"
-            "                          who is told, on which channel (notices of unit U)\n"
-            "  dead-letters            deliveries that failed their last attempt\n"
-            "  resend NOTICE_ID|--all  send dead letters again\n"
-            "  clock [show | set TIME | advance N(d|h|m) | real]\n"
-            "                          the simulated clock that services started with\n"
-            "                          sim_clock=true read (tests and demos)\n\n");
+    fprintf(
+        out,
+        "usage: rectifyctl [--config FILE] COMMAND [ARGS]\n\n"
+        "commands:\n"
+        "  migrate                 apply the database migrations that are missing\n"
+        "  post [OPTIONS] FILE|-   send events (JSON, one object a line) to intake and\n"
+        "                          print each acknowledgement as a JSON line; exits 1 if\n"
+        "                          any event was rejected or not answered\n"
+        "      --timeout-ms N      wait this long for an answer before sending again (2000)\n"
+        "      --retries N         sends after the first before giving up (5)\n"
+        "      --no-wait           print intake's answers only; do not wait for\n"
+        "                          workflow's outcome (applied or refused)\n"
+        "  import --round R --unit U [--on DATE] FILE.csv\n"
+        "                          post a unit's rectification plan (one row per measure),\n"
+        "                          all or nothing; bad rows are listed by line and field\n"
+        "  ledger --round R [--unit U] [--status S] [--track T] [--leader L] [--overdue] [--json]\n"
+        "                          items and measures of a round, filtered\n"
+        "  item --round R ID [--json]\n"
+        "                          one item with its measures and its whole history\n"
+        "  bulletin --round R [--as-of YYYY-MM-DD] [--json]\n"
+        "                          the public bulletin's figures for any day, as JSON and\n"
+        "                          as the Chinese text of a progress bulletin\n"
+        "  status [--json]         what the services hold: events, outcomes, queues\n"
+        "  report weekly|monthly --round R [--as-of DATE] [--json]\n"
+        "                          the weekly reconciliation (the week to DATE) or the\n"
+        "                          monthly progress table (on DATE), per responsible unit\n"
+        "  recipient add --unit U --role R --channel webhook|mail --address A [--kinds K,K]\n"
+        "  recipient list [--unit U] | recipient remove ID\n"
+        "                          who is told, on which channel (notices of unit U)\n"
+        "  dead-letters            deliveries that failed their last attempt\n"
+        "  resend NOTICE_ID|--all  send dead letters again\n"
+        "  clock [show | set TIME | advance N(d|h|m) | real]\n"
+        "                          the simulated clock that services started with\n"
+        "                          sim_clock=true read (tests and demos)\n\n");
     config_print_help(out);
 }
 
@@ -124,7 +125,8 @@ int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
         PGresult *res = params[0] ? db_run(db, &s_outcomes, params, NULL, NULL) : NULL;
         for (int r = 0; res && r < PQntuples(res); r++)
             for (size_t i = 0; i < n; i++) /* one id may stand on several lines */
-                if (!outcomes[i].outcome[0] && strcmp(items[i].event_id, PQgetvalue(res, r, 0)) == 0) {
+                if (!outcomes[i].outcome[0] &&
+                    strcmp(items[i].event_id, PQgetvalue(res, r, 0)) == 0) {
                     ctl_outcome_t *o = &outcomes[i];
                     snprintf(o->outcome, sizeof o->outcome, "%s", PQgetvalue(res, r, 1));
                     snprintf(o->code, sizeof o->code, "%s", PQgetvalue(res, r, 2));
@@ -154,8 +156,8 @@ static void s_print_result(long line, const char *event_id, const char *status, 
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "line", (json_int_t)line, "event_id",
                           event_id, "status", status, "code", code, "message", message);
     if (o && outcome) {
-        json_object_set_new(o, "outcome", json_string(outcome->outcome[0] ? outcome->outcome
-                                                                           : "unknown"));
+        json_object_set_new(o, "outcome",
+                            json_string(outcome->outcome[0] ? outcome->outcome : "unknown"));
         if (outcome->code[0]) {
             json_object_set_new(o, "outcome_code", json_string(outcome->code));
             json_object_set_new(o, "outcome_message", json_string(outcome->message));
@@ -393,19 +395,18 @@ out_free:
 }
 
 /* status: what each service holds, from the database. */
-static const db_stmt_t s_status = {
-    "ctl_status",
-    "SELECT (SELECT count(*) FROM intake_event),"
-    " (SELECT count(*) FROM wf_event WHERE outcome = 'applied'),"
-    " (SELECT count(*) FROM wf_event WHERE outcome = 'refused'),"
-    " (SELECT count(*) FROM inspection_round),"
-    " (SELECT count(*) FROM feedback_problem),"
-    " (SELECT count(*) FROM notification),"
-    " (SELECT count(*) FROM delivery WHERE status = 'sent'),"
-    " (SELECT count(*) FROM delivery WHERE status = 'pending'),"
-    " (SELECT count(*) FROM outbox WHERE dest = 'workflow'),"
-    " (SELECT count(*) FROM outbox WHERE dest = 'notify')",
-    0, 0};
+static const db_stmt_t s_status = {"ctl_status",
+                                   "SELECT (SELECT count(*) FROM intake_event),"
+                                   " (SELECT count(*) FROM wf_event WHERE outcome = 'applied'),"
+                                   " (SELECT count(*) FROM wf_event WHERE outcome = 'refused'),"
+                                   " (SELECT count(*) FROM inspection_round),"
+                                   " (SELECT count(*) FROM feedback_problem),"
+                                   " (SELECT count(*) FROM notification),"
+                                   " (SELECT count(*) FROM delivery WHERE status = 'sent'),"
+                                   " (SELECT count(*) FROM delivery WHERE status = 'pending'),"
+                                   " (SELECT count(*) FROM outbox WHERE dest = 'workflow'),"
+                                   " (SELECT count(*) FROM outbox WHERE dest = 'notify')",
+                                   0, 0};
 static const db_stmt_t s_refusals = {
     "ctl_refusals",
     "SELECT event_id::text, event_type, unit, code, message FROM wf_event"
@@ -426,10 +427,10 @@ static int s_cmd_status(const config_t *cfg, int argc, char **argv)
         db_destroy(&db);
         return 1;
     }
-    static const char *names[] = {"events_accepted",   "events_applied",  "events_refused",
-                                  "rounds",            "problems",        "notices",
-                                  "deliveries_sent",   "deliveries_pending",
-                                  "queued_to_workflow", "queued_to_notify"};
+    static const char *names[] = {"events_accepted", "events_applied",     "events_refused",
+                                  "rounds",          "problems",           "notices",
+                                  "deliveries_sent", "deliveries_pending", "queued_to_workflow",
+                                  "queued_to_notify"};
     static const char *labels[] = {"intake: events accepted",     "workflow: events applied",
                                    "workflow: events refused",    "workflow: inspection rounds",
                                    "workflow: feedback problems", "notify: notices",
@@ -438,15 +439,14 @@ static int s_cmd_status(const config_t *cfg, int argc, char **argv)
     if (as_json) {
         json_t *o = json_object();
         for (int i = 0; i < 10; i++)
-            json_object_set_new(o, names[i], json_integer(strtoll(PQgetvalue(res, 0, i), NULL, 10)));
+            json_object_set_new(o, names[i],
+                                json_integer(strtoll(PQgetvalue(res, 0, i), NULL, 10)));
         json_t *arr = json_array();
         for (int r = 0; r < PQntuples(ref); r++)
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "event_id",
-                                                 PQgetvalue(ref, r, 0), "type",
-                                                 PQgetvalue(ref, r, 1), "unit",
-                                                 PQgetvalue(ref, r, 2), "code",
-                                                 PQgetvalue(ref, r, 3), "message",
-                                                 PQgetvalue(ref, r, 4)));
+            json_array_append_new(
+                arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "event_id", PQgetvalue(ref, r, 0), "type",
+                               PQgetvalue(ref, r, 1), "unit", PQgetvalue(ref, r, 2), "code",
+                               PQgetvalue(ref, r, 3), "message", PQgetvalue(ref, r, 4)));
         json_object_set_new(o, "recent_refusals", arr);
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text)
@@ -475,12 +475,11 @@ static const db_stmt_t s_clock_show = {
     0, 0};
 /* setting the clock also lets workflow schedule the periodic reports anew
  * from the new time */
-static const db_stmt_t s_clock_set = {
-    "ctl_clock_set",
-    "WITH fresh AS (DELETE FROM report_schedule)"
-    " INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
-    " ON CONFLICT (only_row) DO UPDATE SET at = excluded.at",
-    1, 0};
+static const db_stmt_t s_clock_set = {"ctl_clock_set",
+                                      "WITH fresh AS (DELETE FROM report_schedule)"
+                                      " INSERT INTO sim_clock (at) VALUES ($1::timestamptz)"
+                                      " ON CONFLICT (only_row) DO UPDATE SET at = excluded.at",
+                                      1, 0};
 static const db_stmt_t s_clock_advance = {
     "ctl_clock_advance",
     "INSERT INTO sim_clock (at) VALUES (now() + $1::interval)"
@@ -496,8 +495,10 @@ static int s_cmd_clock(const config_t *cfg, int argc, char **argv)
     if (!strcmp(verb, "advance")) {
         char *end = NULL;
         long v = argc > 1 ? strtol(argv[1], &end, 10) : -1;
-        const char *unit = end && !strcmp(end, "d") ? "days" : end && !strcmp(end, "h") ? "hours"
-                           : end && !strcmp(end, "m") ? "minutes" : NULL;
+        const char *unit = end && !strcmp(end, "d")   ? "days"
+                           : end && !strcmp(end, "h") ? "hours"
+                           : end && !strcmp(end, "m") ? "minutes"
+                                                      : NULL;
         if (v < 0 || v > 100000 || !unit || end == argv[1]) {
             fprintf(stderr, "rectifyctl clock advance: \"%s\" is not N followed by d, h or m\n",
                     argc > 1 ? argv[1] : "");

@@ -23,17 +23,17 @@ typedef struct wf_server_t wf_server_t;
 
 /* The clocks' configuration, as PostgreSQL array literals for timer_reschedule. */
 typedef struct {
-    bool sim;                 /* time comes from the table sim_clock */
-    char remind_days[96];     /* "{7,3,1}" */
-    char ladder[3][96];       /* fix_now, special_campaign, long_term: "{1,3,7}" */
-    char report_days[16];     /* "30" */
-    char look_back_days[16];  /* "90" */
+    bool sim;                /* time comes from the table sim_clock */
+    char remind_days[96];    /* "{7,3,1}" */
+    char ladder[3][96];      /* fix_now, special_campaign, long_term: "{1,3,7}" */
+    char report_days[16];    /* "30" */
+    char look_back_days[16]; /* "90" */
 } wf_clock_opts_t;
 
 /* Parses the clock settings; on failure writes a message naming the setting. */
 int wf_clock_opts_load(const config_t *cfg, wf_clock_opts_t *o, char *err, size_t errlen);
 
-#define WF_CODE_MAX 72  /* unit codes and ids: 64 bytes and the NUL, rounded */
+#define WF_CODE_MAX 72 /* unit codes and ids: 64 bytes and the NUL, rounded */
 
 typedef struct {
     bool found;
@@ -110,8 +110,8 @@ const char *wf_track_name(Rectify__Track track);
 
 /* Schedules the task's clocks anew after a change made on day (YYYY-MM-DD,
  * the change's business day). closed_now: the change wrote it off. */
-int wf_clock_reschedule(wf_ctx_t *ctx, const char *round_id, const char *task_id,
-                        const char *track, const char *day, bool closed_now);
+int wf_clock_reschedule(wf_ctx_t *ctx, const char *round_id, const char *task_id, const char *track,
+                        const char *day, bool closed_now);
 /* Fires the clocks that are due: each once, with its history row and
  * notice, in one transaction per batch of them. *fired counts them. */
 int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *fired);

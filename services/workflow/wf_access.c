@@ -64,8 +64,9 @@ int wf_require_role(wf_ctx_t *ctx, const char *role, const char *what)
 {
     if (strcmp(ctx->sender.role, role) == 0)
         return RC_OK;
-    return wf_refuse(ctx, RC_ERR_DENIED, "denied", "%s: only a unit of role %s may do this; %s is %s",
-                     what, role, ctx->sender.code, ctx->sender.role);
+    return wf_refuse(ctx, RC_ERR_DENIED, "denied",
+                     "%s: only a unit of role %s may do this; %s is %s", what, role,
+                     ctx->sender.code, ctx->sender.role);
 }
 
 int wf_covers(wf_ctx_t *ctx, const char *coverer, const char *unit, bool *yes)
@@ -127,9 +128,9 @@ int wf_history(wf_ctx_t *ctx, const char *round_id, const char *task_id, const c
                const char *from, const char *to, const char *reason, const char *detail,
                const char *day)
 {
-    const char *params[] = {round_id,         task_id, ctx->env->event_id, ctx->sender.code,
-                            action,           from ? from : "", to, reason ? reason : "",
-                            detail, day};
+    const char *params[] = {
+        round_id,         task_id, ctx->env->event_id,   ctx->sender.code, action,
+        from ? from : "", to,      reason ? reason : "", detail,           day};
     return db_do(ctx->db, &s_history, params);
 }
 

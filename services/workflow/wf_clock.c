@@ -62,30 +62,32 @@ int wf_clock_opts_load(const config_t *cfg, wf_clock_opts_t *o, char *err, size_
     for (int i = 0; i < 3 && rc == RC_OK; i++)
         rc = s_days_list(ladders[i], config_str(cfg, ladders[i]), 3, 3650, o->ladder[i],
                          sizeof o->ladder[i], err, errlen);
-    snprintf(o->report_days, sizeof o->report_days, "%lld", config_int(cfg, "report_interval_days"));
+    snprintf(o->report_days, sizeof o->report_days, "%lld",
+             config_int(cfg, "report_interval_days"));
     snprintf(o->look_back_days, sizeof o->look_back_days, "%lld",
              config_int(cfg, "look_back_after_days"));
     return rc;
 }
 
-static const db_stmt_t s_reschedule = {
-    "wf_reschedule",
-    "SELECT timer_reschedule($1, $2, $3::uuid,"
-    " CASE WHEN $4 = '' THEN rectify_now($9::bool) ELSE ($4::date)::timestamp AT TIME ZONE 'UTC' END,"
-    " $5::int[], $6::int[], $7::int, $8::int, $10::bool)",
-    10, 0};
+static const db_stmt_t s_reschedule = {"wf_reschedule",
+                                       "SELECT timer_reschedule($1, $2, $3::uuid,"
+                                       " CASE WHEN $4 = '' THEN rectify_now($9::bool) ELSE "
+                                       "($4::date)::timestamp AT TIME ZONE 'UTC' END,"
+                                       " $5::int[], $6::int[], $7::int, $8::int, $10::bool)",
+                                       10, 0};
 
-int wf_clock_reschedule(wf_ctx_t *ctx, const char *round_id, const char *task_id,
-                        const char *track, const char *day, bool closed_now)
+int wf_clock_reschedule(wf_ctx_t *ctx, const char *round_id, const char *task_id, const char *track,
+                        const char *day, bool closed_now)
 {
     const wf_clock_opts_t *o = ctx->clock;
     if (!o)
         return RC_OK;
     int ladder = !strcmp(track, "long_term") ? 2 : !strcmp(track, "special_campaign") ? 1 : 0;
-    const char *params[] = {round_id,        task_id,         ctx->env->event_id,
-                            day ? day : "",  o->remind_days,  o->ladder[ladder],
-                            o->report_days,  o->look_back_days, o->sim ? "t" : "f",
-                            closed_now ? "t" : "f"};
+    const char *params[] = {round_id,           task_id,
+                            ctx->env->event_id, day ? day : "",
+                            o->remind_days,     o->ladder[ladder],
+                            o->report_days,     o->look_back_days,
+                            o->sim ? "t" : "f", closed_now ? "t" : "f"};
     return db_do(ctx->db, &s_reschedule, params);
 }
 
@@ -223,7 +225,8 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
 static const db_stmt_t s_seed_schedule = {
     "wf_seed_schedule",
     "INSERT INTO report_schedule (kind, due_at)"
-    " SELECT 'weekly', (date_trunc('week', rectify_now($1::bool) AT TIME ZONE 'UTC') + interval '7 days')"
+    " SELECT 'weekly', (date_trunc('week', rectify_now($1::bool) AT TIME ZONE 'UTC') + interval '7 "
+    "days')"
     "   AT TIME ZONE 'UTC'"
     " UNION ALL SELECT 'monthly', (date_trunc('month', rectify_now($1::bool) AT TIME ZONE 'UTC')"
     "   + interval '1 month') AT TIME ZONE 'UTC'"

@@ -49,9 +49,9 @@ static int s_plan_rights(wf_ctx_t *ctx, const char *round_id, const char *what, 
 }
 
 /* Creates an item (item_id empty) or a measure and its first history row. */
-static int s_create_task(wf_ctx_t *ctx, const char *what, const char *round_id,
-                         const char *task_id, const char *problem_id, const char *item_id,
-                         const char *title, const char *day)
+static int s_create_task(wf_ctx_t *ctx, const char *what, const char *round_id, const char *task_id,
+                         const char *problem_id, const char *item_id, const char *title,
+                         const char *day)
 {
     bool measure = item_id && *item_id;
     char problem[WF_CODE_MAX];
@@ -79,8 +79,9 @@ static int s_create_task(wf_ctx_t *ctx, const char *what, const char *round_id,
                              round_id);
         snprintf(problem, sizeof problem, "%s", problem_id);
     }
-    const char *params[] = {round_id, task_id,  measure ? "measure" : "item", problem,
-                            measure ? item_id : "", title, ctx->env->event_id};
+    const char *params[] = {
+        round_id, task_id,           measure ? "measure" : "item", problem, measure ? item_id : "",
+        title,    ctx->env->event_id};
     PGresult *res = db_run(ctx->db, &s_insert_task, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
@@ -140,22 +141,23 @@ static int s_check_responsible(wf_ctx_t *ctx, const char *what, const char *unit
 }
 
 /* Assigns a registered task. */
-static int s_assign_task(wf_ctx_t *ctx, const char *what, const char *round_id,
-                         const char *task_id, const char *leader, const char *unit,
-                         const char *deadline, const char *track, const char *target,
-                         const char *day)
+static int s_assign_task(wf_ctx_t *ctx, const char *what, const char *round_id, const char *task_id,
+                         const char *leader, const char *unit, const char *deadline,
+                         const char *track, const char *target, const char *day)
 {
     wf_task_t t;
     int rc = wf_load_task(ctx, round_id, task_id, &t);
     if (rc != RC_OK)
         return rc;
     if (!t.found)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_task", "%s.task_id: no item or measure \"%s\" in round \"%s\"",
-                         what, task_id, round_id);
+        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_task",
+                         "%s.task_id: no item or measure \"%s\" in round \"%s\"", what, task_id,
+                         round_id);
     if (strcmp(t.status, "registered") != 0)
-        return wf_refuse(ctx, RC_ERR_STATE, "invalid_transition",
-                         "%s: %s %s is %s; assign needs registered (use reassign or change_deadline)",
-                         what, t.kind, task_id, t.status);
+        return wf_refuse(
+            ctx, RC_ERR_STATE, "invalid_transition",
+            "%s: %s %s is %s; assign needs registered (use reassign or change_deadline)", what,
+            t.kind, task_id, t.status);
     if ((rc = s_check_responsible(ctx, what, unit, target)) != RC_OK)
         return rc;
     const char *params[] = {round_id, task_id, leader, unit, deadline, track};
@@ -234,9 +236,8 @@ static int s_import_rows(wf_ctx_t *ctx, const Rectify__ImportPlan *ev, const cha
         rc = s_create_task(ctx, "import_plan", ev->round_id, row->measure_id, NULL, row->item_id,
                            row->measure_title, day);
         if (rc == RC_OK)
-            rc = s_assign_task(ctx, "import_plan", ev->round_id, row->measure_id,
-                               row->lead_leader, row->responsible_unit, row->deadline, track,
-                               target, day);
+            rc = s_assign_task(ctx, "import_plan", ev->round_id, row->measure_id, row->lead_leader,
+                               row->responsible_unit, row->deadline, track, target, day);
         if (rc != RC_OK)
             return rc;
     }
@@ -259,7 +260,8 @@ int wf_import_plan(wf_ctx_t *ctx, const Rectify__ImportPlan *ev)
     if (rc != RC_OK)
         return rc;
     if (ev->n_rows == 0)
-        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field", "import_plan.rows: the plan is empty");
+        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+                         "import_plan.rows: the plan is empty");
     wf_day(ev->on_date, day);
     s_item_t *items = calloc(ev->n_rows, sizeof *items);
     if (!items)

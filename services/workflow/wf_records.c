@@ -24,14 +24,16 @@ int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev)
 {
     static const char *kinds[] = {NULL, "new", "revised", "planned"};
     char target[WF_CODE_MAX], day[11];
-    int rc = wf_round_rights(ctx, "record_institution", "unit", ev->round_id, target, sizeof target);
+    int rc =
+        wf_round_rights(ctx, "record_institution", "unit", ev->round_id, target, sizeof target);
     if (rc != RC_OK)
         return rc;
     if (ev->kind < 1 || ev->kind > 3)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "record_institution.kind: unknown kind");
+        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+                         "record_institution.kind: unknown kind");
     wf_day(ev->on_date, day);
-    const char *params[] = {ev->round_id, ev->institution_id, kinds[ev->kind], ev->title, day,
-                            ctx->env->event_id, ctx->sender.code};
+    const char *params[] = {ev->round_id, ev->institution_id, kinds[ev->kind], ev->title,
+                            day,          ctx->env->event_id, ctx->sender.code};
     PGresult *res = db_run(ctx->db, &s_insert_institution, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
@@ -49,9 +51,14 @@ int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev)
 
 int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability *ev)
 {
-    static const char *kinds[] = {NULL,        "case_filed",   "disciplinary_sanction",
-                                  "admonishment_talk", "reminder_talk", "criticism",
-                                  "written_self_criticism", "reassignment"};
+    static const char *kinds[] = {NULL,
+                                  "case_filed",
+                                  "disciplinary_sanction",
+                                  "admonishment_talk",
+                                  "reminder_talk",
+                                  "criticism",
+                                  "written_self_criticism",
+                                  "reassignment"};
     char target[WF_CODE_MAX], day[11];
     int rc = wf_round_rights(ctx, "record_accountability", "supervision_office", ev->round_id,
                              target, sizeof target);
@@ -72,8 +79,8 @@ int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability 
     char persons[16], amount[24];
     snprintf(persons, sizeof persons, "%d", ev->persons);
     snprintf(amount, sizeof amount, "%" PRId64, fen);
-    const char *params[] = {ev->round_id, ev->action_id, kinds[ev->kind], persons, amount, day,
-                            ctx->env->event_id, ctx->sender.code};
+    const char *params[] = {ev->round_id, ev->action_id, kinds[ev->kind],    persons,
+                            amount,       day,           ctx->env->event_id, ctx->sender.code};
     PGresult *res = db_run(ctx->db, &s_insert_accountability, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
@@ -84,7 +91,7 @@ int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability 
                          "record_accountability.action_id: \"%s\" is already recorded",
                          ev->action_id);
     char subject[256];
-    snprintf(subject, sizeof subject, "round %s: accountability %s: %s, %d person(s)",
-             ev->round_id, ev->action_id, kinds[ev->kind], ev->persons);
+    snprintf(subject, sizeof subject, "round %s: accountability %s: %s, %d person(s)", ev->round_id,
+             ev->action_id, kinds[ev->kind], ev->persons);
     return wf_notify(ctx, "accountability_recorded", target, subject, "");
 }

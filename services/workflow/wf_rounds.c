@@ -41,9 +41,9 @@ int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
                          "open_round.target_unit: \"%s\" is not a registered unit of role unit",
                          ev->target_unit);
     const char *kind = ev->kind == RECTIFY__ROUND_KIND__LOOK_BACK ? "look_back" : "inspection";
-    const char *params[] = {ev->round_id,    ev->group_name, ev->target_unit,
-                            ev->onsite_from, ev->onsite_to,  ev->feedback_date,
-                            kind,            ctx->env->event_id};
+    const char *params[] = {
+        ev->round_id,      ev->group_name, ev->target_unit,   ev->onsite_from, ev->onsite_to,
+        ev->feedback_date, kind,           ctx->env->event_id};
     PGresult *res = db_run(ctx->db, &s_insert_round, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
@@ -55,8 +55,9 @@ int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
     char subject[512], body[1024];
     snprintf(subject, sizeof subject, "%s opened round %s for %s", ev->group_name, ev->round_id,
              ev->target_unit);
-    snprintf(body, sizeof body, "on site %s to %s; feedback %s", *ev->onsite_from ? ev->onsite_from : "?",
-             *ev->onsite_to ? ev->onsite_to : "?", ev->feedback_date);
+    snprintf(body, sizeof body, "on site %s to %s; feedback %s",
+             *ev->onsite_from ? ev->onsite_from : "?", *ev->onsite_to ? ev->onsite_to : "?",
+             ev->feedback_date);
     return wf_notify(ctx, "round_opened", ev->target_unit, subject, body);
 }
 
@@ -79,9 +80,10 @@ int wf_post_problem(wf_ctx_t *ctx, const Rectify__PostProblem *ev)
         return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round",
                          "post_problem.round_id: no round \"%s\" is open", ev->round_id);
     if (!inserted)
-        return wf_refuse(ctx, RC_ERR_STATE, "problem_exists",
-                         "post_problem.problem_id: problem \"%s\" of round \"%s\" is already posted",
-                         ev->problem_id, ev->round_id);
+        return wf_refuse(
+            ctx, RC_ERR_STATE, "problem_exists",
+            "post_problem.problem_id: problem \"%s\" of round \"%s\" is already posted",
+            ev->problem_id, ev->round_id);
     char subject[1200];
     snprintf(subject, sizeof subject, "round %s: problem %s posted: %s", ev->round_id,
              ev->problem_id, ev->title);

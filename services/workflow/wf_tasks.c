@@ -65,8 +65,8 @@ static bool s_in(const char *list, const char *state)
  * holds the task, *tr the transition and day the business day of the change
  * (on_date, or today), which may not precede the task's last change. */
 static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const char *round_id,
-                   const char *task_id, const char *on_date, wf_task_t *t,
-                   const transition_t **tr, char day[11])
+                   const char *task_id, const char *on_date, wf_task_t *t, const transition_t **tr,
+                   char day[11])
 {
     *tr = s_find(action);
     int rc = wf_load_task(ctx, round_id, task_id, t);
@@ -86,9 +86,8 @@ static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const c
     if (rc != RC_OK)
         return rc;
     if (!s_in((*tr)->from, t->status))
-        return wf_refuse(ctx, RC_ERR_STATE, "invalid_transition",
-                         "%s: %s %s is %s; %s needs %s", event, t->kind, task_id, t->status,
-                         event, (*tr)->from);
+        return wf_refuse(ctx, RC_ERR_STATE, "invalid_transition", "%s: %s %s is %s; %s needs %s",
+                         event, t->kind, task_id, t->status, event, (*tr)->from);
     wf_day(on_date, day);
     if (strcmp(day, t->last_day) < 0)
         return wf_refuse(ctx, RC_ERR_STATE, "stale_date",
@@ -102,9 +101,8 @@ static const db_stmt_t s_set_status = {
     "UPDATE task SET status = $3, updated_at = now() WHERE round_id = $1 AND task_id = $2", 3, 0};
 
 /* Moves the task and writes its history row. */
-static int s_move(wf_ctx_t *ctx, const transition_t *tr, const char *round_id,
-                  const char *task_id, const wf_task_t *t, const char *reason, const char *detail,
-                  const char *day)
+static int s_move(wf_ctx_t *ctx, const transition_t *tr, const char *round_id, const char *task_id,
+                  const wf_task_t *t, const char *reason, const char *detail, const char *day)
 {
     const char *to = tr->to ? tr->to : t->status;
     if (tr->to) {
@@ -171,8 +169,8 @@ static int s_report(wf_ctx_t *ctx, const char *event, const char *action, const 
     int rc = s_begin(ctx, event, action, round_id, task_id, on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
-    const char *params[] = {ctx->env->event_id, round_id, task_id, kind, text, ctx->sender.code,
-                            day};
+    const char *params[] = {ctx->env->event_id, round_id, task_id, kind, text,
+                            ctx->sender.code,   day};
     if (db_do(ctx->db, &s_insert_report, params) != RC_OK)
         return RC_ERR_DB;
     json_t *list = json_array();
@@ -222,7 +220,8 @@ int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "write_off", "write_off", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
+    int rc = s_begin(ctx, "write_off", "write_off", ev->round_id, ev->task_id, ev->on_date, &t, &tr,
+                     day);
     if (rc != RC_OK)
         return rc;
     if (strcmp(t.track, "long_term") == 0)
@@ -268,15 +267,16 @@ static const db_stmt_t s_new_deadline = {
     " RETURNING (SELECT deadline::text FROM old)",
     3, 0};
 static const db_stmt_t s_responsible_ok = {
-    "wf_responsible_ok",
-    "SELECT role = 'unit' AND unit_covers($2, code) FROM unit WHERE code = $1", 2, 0};
+    "wf_responsible_ok", "SELECT role = 'unit' AND unit_covers($2, code) FROM unit WHERE code = $1",
+    2, 0};
 
 int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
 {
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "reassign", "reassign", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
+    int rc =
+        s_begin(ctx, "reassign", "reassign", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     if (!*ev->lead_leader && !*ev->responsible_unit)
@@ -317,7 +317,8 @@ int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "change_deadline", "change_deadline", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
+    int rc = s_begin(ctx, "change_deadline", "change_deadline", ev->round_id, ev->task_id,
+                     ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     const char *params[] = {ev->round_id, ev->task_id, ev->deadline};
@@ -339,8 +340,8 @@ int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
 
 int wf_record_look_back(wf_ctx_t *ctx, const Rectify__RecordLookBack *ev)
 {
-    const char *action = ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE ? "look_back_relapse"
-                                                                          : "look_back_passed";
+    const char *action =
+        ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE ? "look_back_relapse" : "look_back_passed";
     if (ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE && !*ev->finding)
         return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
                          "record_look_back.finding: a relapse needs its finding");
@@ -353,7 +354,8 @@ int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
     wf_task_t t;
     const transition_t *tr;
     char day[11];
-    int rc = s_begin(ctx, "close_by_decision", "close_by_decision", ev->round_id, ev->task_id, ev->on_date, &t, &tr, day);
+    int rc = s_begin(ctx, "close_by_decision", "close_by_decision", ev->round_id, ev->task_id,
+                     ev->on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
     if (strcmp(t.track, "long_term") != 0)

@@ -13,8 +13,8 @@ static const db_stmt_t s_insert_unit = {
     " WHERE $3 = '' OR EXISTS (SELECT 1 FROM p)"
     " ON CONFLICT DO NOTHING RETURNING 1",
     5, 0};
-static const db_stmt_t s_unit_exists = {"wf_unit_exists", "SELECT 1 FROM unit WHERE code = $1",
-                                        1, 0};
+static const db_stmt_t s_unit_exists = {"wf_unit_exists", "SELECT 1 FROM unit WHERE code = $1", 1,
+                                        0};
 
 static const char *s_role_name(Rectify__Role role)
 {

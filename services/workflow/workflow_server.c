@@ -180,8 +180,7 @@ static void s_reset_batch(wf_server_t *self)
 static int s_apply(void *arg, const Rectify__Transfer *item)
 {
     wf_server_t *self = arg;
-    Rectify__Envelope *env =
-        rectify__envelope__unpack(NULL, item->payload.len, item->payload.data);
+    Rectify__Envelope *env = rectify__envelope__unpack(NULL, item->payload.len, item->payload.data);
     if (!env) {
         /* intake stored only envelopes it could unpack: this is corruption */
         log_event(LOG_ERROR, item->event_id, NULL, (log_field_t[]){LF_INT("seq", item->seq)}, 1,
@@ -235,10 +234,10 @@ static int s_batch(void *arg, inbox_phase_t phase)
     if (phase == INBOX_COMMITTED) {
         if (self->notices > 0)
             outbox_pump_kick(self->pump);
-        log_event(LOG_DEBUG, NULL, NULL,
-                  (log_field_t[]){LF_INT("applied", self->applied),
-                                  LF_INT("refused", self->refused)},
-                  2, "batch committed");
+        log_event(
+            LOG_DEBUG, NULL, NULL,
+            (log_field_t[]){LF_INT("applied", self->applied), LF_INT("refused", self->refused)}, 2,
+            "batch committed");
         return RC_OK;
     }
     const char *ev[] = {pgarr_text(&self->ev_ids),      pgarr_text(&self->ev_seqs),
@@ -358,8 +357,7 @@ int wf_server_run(wf_server_t *self)
     zmq_close(self->router);
     self->router = NULL;
     int64_t left = outbox_pump_drain(self->pump, (int)config_int(svc->cfg, "drain_timeout_ms"));
-    log_event(LOG_INFO, NULL, NULL,
-              (log_field_t[]){LF_INT("in_flight", left)}, 1,
+    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1,
               "workflow stopped");
     return 0;
 }

@@ -75,9 +75,11 @@ static void expect_exactly_once(void)
 {
     long long applied = cluster_wait_number(
         &c, "SELECT count(*) FROM wf_event WHERE event_type = 'open_round'", EVENTS, 60000);
-    long long delivered = cluster_wait_number(
-        &c, "SELECT count(*) FROM delivery JOIN notification USING (notice_id)"
-            " WHERE status = 'sent' AND kind = 'round_opened'", EVENTS, 60000);
+    long long delivered =
+        cluster_wait_number(&c,
+                            "SELECT count(*) FROM delivery JOIN notification USING (notice_id)"
+                            " WHERE status = 'sent' AND kind = 'round_opened'",
+                            EVENTS, 60000);
     if (applied != EVENTS || delivered != EVENTS)
         for (int i = 0; i < SVC_COUNT; i++)
             cluster_dump_log(&c, i);
@@ -97,16 +99,16 @@ static void expect_exactly_once(void)
                                       " USING (event_id) WHERE w.seq <> i.seq"),
                  0);
     cr_assert_eq(delivered, EVENTS);
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM notification WHERE kind = 'round_opened'"),
-                 EVENTS);
+    cr_assert_eq(
+        testdb_number(&c.db, "SELECT count(*) FROM notification WHERE kind = 'round_opened'"),
+        EVENTS);
     cr_assert_eq(testdb_number(&c.db, "SELECT count(DISTINCT event_id) FROM notification"
                                       " WHERE kind = 'round_opened'"),
                  EVENTS);
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM delivery"),
                  testdb_number(&c.db, "SELECT count(*) FROM notification"));
     /* the outboxes emptied once everything was acknowledged */
-    long long left = cluster_wait_number(
-        &c, "SELECT -count(*) FROM outbox", 0, 10000);
+    long long left = cluster_wait_number(&c, "SELECT -count(*) FROM outbox", 0, 10000);
     cr_assert_eq(left, 0, "outbox rows never acknowledged");
 }
 
@@ -117,8 +119,9 @@ static void kill_and_restart_during_posting(int which, const char *progress_sql)
     long long seen = cluster_wait_number(&c, progress_sql, 100, 60000);
     cr_assert_geq(seen, 100, "no progress before the kill");
     int status = cluster_signal(&c, which, SIGKILL);
-    fprintf(stderr, "killed %s with %lld of %d done\n", which == SVC_WORKFLOW ? "workflow" : "notify",
-            testdb_number(&c.db, progress_sql), EVENTS);
+    fprintf(stderr, "killed %s with %lld of %d done\n",
+            which == SVC_WORKFLOW ? "workflow" : "notify", testdb_number(&c.db, progress_sql),
+            EVENTS);
     cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     usleep(300000);
     cluster_spawn(&c, which);
@@ -133,7 +136,8 @@ Test(delivery, kill_9_of_workflow_while_posting_loses_and_repeats_nothing)
 
 Test(delivery, kill_9_of_notification_while_posting_loses_and_repeats_nothing)
 {
-    kill_and_restart_during_posting(SVC_NOTIFY, "SELECT count(*) FROM notification WHERE kind = 'round_opened'");
+    kill_and_restart_during_posting(
+        SVC_NOTIFY, "SELECT count(*) FROM notification WHERE kind = 'round_opened'");
 }
 
 Test(delivery, kill_9_of_intake_loses_no_acknowledged_event)

@@ -38,7 +38,7 @@ static void post(char *outcome, size_t outlen, const char *fmt, ...)
     do {                                                                                           \
         char out_[512];                                                                            \
         post(out_, sizeof out_, __VA_ARGS__);                                                      \
-        cr_assert_str_eq(out_, "applied", "event refused: %s", out_);                             \
+        cr_assert_str_eq(out_, "applied", "event refused: %s", out_);                              \
     } while (0)
 
 #define EXPECT_REFUSED(code, needle, ...)                                                          \
@@ -47,14 +47,14 @@ static void post(char *outcome, size_t outlen, const char *fmt, ...)
         post(out_, sizeof out_, __VA_ARGS__);                                                      \
         cr_assert(strncmp(out_, "refused: " code ": ", strlen("refused: " code ": ")) == 0,        \
                   "expected %s, got: %s", code, out_);                                             \
-        cr_assert(strstr(out_, needle), "\"%s\" lacks \"%s\"", out_, needle);                     \
+        cr_assert(strstr(out_, needle), "\"%s\" lacks \"%s\"", out_, needle);                      \
     } while (0)
 
 static void task_status(const char *task, char *out, size_t outlen)
 {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT status FROM task WHERE round_id = '" ROUND "' AND task_id = '%s'",
-             task);
+    snprintf(sql, sizeof sql,
+             "SELECT status FROM task WHERE round_id = '" ROUND "' AND task_id = '%s'", task);
     testdb_text(&c.db, sql, out, outlen);
 }
 
@@ -67,20 +67,30 @@ static void setup(void)
     size_t n;
     post_item_t *items = cluster_post_json(
         &c,
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.a\",\"name\":\"处室甲\",\"parent\":\"sh-cgzf\",\"role\":\"UNIT\"}}\n"
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.b\",\"name\":\"处室乙\",\"parent\":\"sh-cgzf\",\"role\":\"UNIT\"}}\n"
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.team\",\"name\":\"整改专班\",\"parent\":\"sh-cgzf\",\"role\":\"SUPERVISION_OFFICE\"}}\n"
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"other\",\"name\":\"另一单位\",\"role\":\"UNIT\"}}\n"
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"other.team\",\"name\":\"另一专班\",\"parent\":\"other\",\"role\":\"SUPERVISION_OFFICE\"}}\n"
-        "{\"unit\":\"inspection-office\",\"open_round\":{\"round_id\":\"" ROUND "\",\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n"
-        "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"" ROUND "\",\"problem_id\":\"1\",\"aspect\":\"方面一\",\"title\":\"问题一\"}}\n"
-        "{\"unit\":\"sh-cgzf\",\"post_item\":{\"round_id\":\"" ROUND "\",\"problem_id\":\"1\",\"item_id\":\"I\",\"title\":\"事项\"}}\n",
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.a\",\"name\":\"处室甲\","
+        "\"parent\":\"sh-cgzf\",\"role\":\"UNIT\"}}\n"
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.b\",\"name\":\"处室乙\","
+        "\"parent\":\"sh-cgzf\",\"role\":\"UNIT\"}}\n"
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.team\",\"name\":\"整改专班\","
+        "\"parent\":\"sh-cgzf\",\"role\":\"SUPERVISION_OFFICE\"}}\n"
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"other\",\"name\":\"另一单位\",\"role\":"
+        "\"UNIT\"}}\n"
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"other.team\",\"name\":\"另一专班\","
+        "\"parent\":\"other\",\"role\":\"SUPERVISION_OFFICE\"}}\n"
+        "{\"unit\":\"inspection-office\",\"open_round\":{\"round_id\":\"" ROUND
+        "\",\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-"
+        "29\",\"kind\":\"INSPECTION\"}}\n"
+        "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"" ROUND
+        "\",\"problem_id\":\"1\",\"aspect\":\"方面一\",\"title\":\"问题一\"}}\n"
+        "{\"unit\":\"sh-cgzf\",\"post_item\":{\"round_id\":\"" ROUND
+        "\",\"problem_id\":\"1\",\"item_id\":\"I\",\"title\":\"事项\"}}\n",
         &n);
     for (size_t i = 0; i < n; i++)
         cr_assert_eq(items[i].status, POST_ACCEPTED);
     cluster_free_items(items, n);
     cluster_wait_applied(&c);
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM wf_event WHERE outcome = 'refused'"), 0);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM wf_event WHERE outcome = 'refused'"),
+                 0);
 }
 
 static void teardown(void)
@@ -92,7 +102,7 @@ TestSuite(lifecycle, .init = setup, .fini = teardown, .timeout = 180);
 
 /* --- the transition matrix ------------------------------------------------ */
 
-static const char *states[] = {"registered", "assigned", "in_progress", "submitted",
+static const char *states[] = {"registered", "assigned",  "in_progress", "submitted",
                                "closed",     "confirmed", "reopened"};
 
 /* Writes tmpl with its one "%s" replaced by id (templates are data, not
@@ -110,11 +120,16 @@ static size_t fill(char *out, size_t len, const char *tmpl, const char *id)
 static size_t path_to(const char *s, const char *m, char *buf, size_t len)
 {
     static const char *steps[] = {
-        "{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf.a\",\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}\n",
+        "{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND
+        "\",\"task_id\":\"%s\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf.a\","
+        "\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}\n",
         "{\"unit\":\"sh-cgzf.a\",\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\"}}\n",
-        "{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"text\":\"完成\"}}\n",
-        "{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\"}}\n",
-        "{\"unit\":\"sh-cgzf.team\",\"record_look_back\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"result\":\"PASSED\"}}\n",
+        "{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND
+        "\",\"task_id\":\"%s\",\"text\":\"完成\"}}\n",
+        "{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND
+        "\",\"task_id\":\"%s\"}}\n",
+        "{\"unit\":\"sh-cgzf.team\",\"record_look_back\":{\"round_id\":\"" ROUND
+        "\",\"task_id\":\"%s\",\"result\":\"PASSED\"}}\n",
     };
     int upto = 0;
     for (int i = 0; i < 7; i++)
@@ -125,10 +140,11 @@ static size_t path_to(const char *s, const char *m, char *buf, size_t len)
     for (int i = 0; i < nsteps; i++)
         used += fill(buf + used, len - used, steps[i], m);
     if (upto == 6)
-        used += (size_t)snprintf(buf + used, len - used,
-                                 "{\"unit\":\"sh-cgzf.team\",\"record_look_back\":{\"round_id\":\"" ROUND
-                                 "\",\"task_id\":\"%s\",\"result\":\"RELAPSE\",\"finding\":\"反弹\"}}\n",
-                                 m);
+        used += (size_t)snprintf(
+            buf + used, len - used,
+            "{\"unit\":\"sh-cgzf.team\",\"record_look_back\":{\"round_id\":\"" ROUND
+            "\",\"task_id\":\"%s\",\"result\":\"RELAPSE\",\"finding\":\"反弹\"}}\n",
+            m);
     return used;
 }
 
@@ -141,20 +157,42 @@ typedef struct {
 } action_t;
 
 static const action_t actions[] = {
-    {"assign", "sh-cgzf", "{\"assign\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf.a\",\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}",
+    {"assign", "sh-cgzf",
+     "{\"assign\":{\"round_id\":\"" ROUND
+     "\",\"task_id\":\"%s\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf.a\","
+     "\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}",
      "registered", "assigned"},
-    {"start", "sh-cgzf", "{\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\"}}", "assigned reopened", "in_progress"},
-    {"report_progress", "sh-cgzf", "{\"report_progress\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"text\":\"进展\",\"evidence\":[{\"title\":\"会议纪要\",\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\",\"uri\":\"https://oa.example/1\"}]}}",
+    {"start", "sh-cgzf", "{\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\"}}",
+     "assigned reopened", "in_progress"},
+    {"report_progress", "sh-cgzf",
+     "{\"report_progress\":{\"round_id\":\"" ROUND
+     "\",\"task_id\":\"%s\",\"text\":\"进展\",\"evidence\":[{\"title\":\"会议纪要\",\"sha256\":"
+     "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\",\"uri\":\"https://"
+     "oa.example/1\"}]}}",
      "in_progress submitted reopened", NULL},
-    {"submit_write_off", "sh-cgzf", "{\"submit_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"text\":\"完成\"}}", "in_progress", "submitted"},
-    {"write_off", "sh-cgzf.team", "{\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\"}}", "submitted", "closed"},
-    {"reject_write_off", "sh-cgzf.team", "{\"reject_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"reason\":\"材料不全\"}}", "submitted", "in_progress"},
-    {"reassign", "sh-cgzf.team", "{\"reassign\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"responsible_unit\":\"sh-cgzf.b\",\"reason\":\"职责调整\"}}",
+    {"submit_write_off", "sh-cgzf",
+     "{\"submit_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"text\":\"完成\"}}",
+     "in_progress", "submitted"},
+    {"write_off", "sh-cgzf.team", "{\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\"}}",
+     "submitted", "closed"},
+    {"reject_write_off", "sh-cgzf.team",
+     "{\"reject_write_off\":{\"round_id\":\"" ROUND
+     "\",\"task_id\":\"%s\",\"reason\":\"材料不全\"}}",
+     "submitted", "in_progress"},
+    {"reassign", "sh-cgzf.team",
+     "{\"reassign\":{\"round_id\":\"" ROUND
+     "\",\"task_id\":\"%s\",\"responsible_unit\":\"sh-cgzf.b\",\"reason\":\"职责调整\"}}",
      "assigned in_progress submitted reopened", NULL},
-    {"change_deadline", "sh-cgzf.team", "{\"change_deadline\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"deadline\":\"2021-09-30\",\"reason\":\"延期\"}}",
+    {"change_deadline", "sh-cgzf.team",
+     "{\"change_deadline\":{\"round_id\":\"" ROUND
+     "\",\"task_id\":\"%s\",\"deadline\":\"2021-09-30\",\"reason\":\"延期\"}}",
      "assigned in_progress submitted reopened", NULL},
-    {"look_back_passed", "sh-cgzf.team", "{\"record_look_back\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"result\":\"PASSED\"}}", "closed", "confirmed"},
-    {"look_back_relapse", "sh-cgzf.team", "{\"record_look_back\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"result\":\"RELAPSE\",\"finding\":\"反弹\"}}",
+    {"look_back_passed", "sh-cgzf.team",
+     "{\"record_look_back\":{\"round_id\":\"" ROUND "\",\"task_id\":\"%s\",\"result\":\"PASSED\"}}",
+     "closed", "confirmed"},
+    {"look_back_relapse", "sh-cgzf.team",
+     "{\"record_look_back\":{\"round_id\":\"" ROUND
+     "\",\"task_id\":\"%s\",\"result\":\"RELAPSE\",\"finding\":\"反弹\"}}",
      "closed confirmed", "reopened"},
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
@@ -177,10 +215,11 @@ Test(lifecycle, every_action_from_every_state_is_applied_or_refused_as_the_domai
         for (size_t a = 0; a < NACTIONS; a++) {
             char m[32];
             snprintf(m, sizeof m, "M%d-%zu", s, a);
-            used += (size_t)snprintf(buf + used, sizeof buf - used,
-                                     "{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
-                                     "\",\"item_id\":\"I\",\"measure_id\":\"%s\",\"title\":\"措施\"}}\n",
-                                     m);
+            used += (size_t)snprintf(
+                buf + used, sizeof buf - used,
+                "{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                "\",\"item_id\":\"I\",\"measure_id\":\"%s\",\"title\":\"措施\"}}\n",
+                m);
             used += path_to(states[s], m, buf + used, sizeof buf - used);
         }
     size_t n;
@@ -222,7 +261,8 @@ Test(lifecycle, every_action_from_every_state_is_applied_or_refused_as_the_domai
             } else {
                 char needle[64];
                 snprintf(needle, sizeof needle, " is %s;", states[s]);
-                cr_expect(strncmp(out, "refused: invalid_transition: ", 29) == 0 && strstr(out, needle),
+                cr_expect(strncmp(out, "refused: invalid_transition: ", 29) == 0 &&
+                              strstr(out, needle),
                           "%s from %s should be refused naming the state: %s", actions[a].name,
                           states[s], out);
                 cr_expect_str_eq(st, states[s], "a refused %s changed the state", actions[a].name);
@@ -230,17 +270,20 @@ Test(lifecycle, every_action_from_every_state_is_applied_or_refused_as_the_domai
         }
     cluster_free_items(items, n);
     /* every applied change left exactly one history row */
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM task_history h JOIN wf_event e USING (event_id)"
-                                      " WHERE e.outcome = 'refused'"),
-                 0, "a refused event left history");
+    cr_assert_eq(
+        testdb_number(&c.db, "SELECT count(*) FROM task_history h JOIN wf_event e USING (event_id)"
+                             " WHERE e.outcome = 'refused'"),
+        0, "a refused event left history");
 }
 
 /* --- write-off rules ------------------------------------------------------ */
 
 Test(lifecycle, an_item_is_written_off_only_when_all_its_measures_are)
 {
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND "\",\"item_id\":\"I\",\"measure_id\":\"I-1\",\"title\":\"措施一\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND "\",\"item_id\":\"I\",\"measure_id\":\"I-2\",\"title\":\"措施二\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"I-1\",\"title\":\"措施一\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"I-2\",\"title\":\"措施二\"}}");
     char buf[8192];
     size_t used = path_to("closed", "I-1", buf, sizeof buf);
     used += path_to("in_progress", "I-2", buf + used, sizeof buf - used);
@@ -250,35 +293,48 @@ Test(lifecycle, an_item_is_written_off_only_when_all_its_measures_are)
     cluster_free_items(its, n);
     cluster_wait_applied(&c);
     EXPECT_REFUSED("measures_open", "1 measure(s) not written off (I-2 in_progress)",
-                   "{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"I\"}}");
+                   "{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"I\"}}");
     char st[32];
     task_status("I", st, sizeof st);
     cr_assert_str_eq(st, "submitted");
     path_to("closed", "I-2", buf, sizeof buf);
     /* I-2 is in progress: submit and write it off, then the item */
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"I-2\",\"text\":\"完成\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"I-2\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"I\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"I-2\",\"text\":\"完成\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"I-2\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"I\"}}");
     task_status("I", st, sizeof st);
     cr_assert_str_eq(st, "closed");
 }
 
 Test(lifecycle, a_long_term_task_closes_only_by_decision)
 {
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND "\",\"item_id\":\"I\",\"measure_id\":\"L\",\"title\":\"长期\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND "\",\"task_id\":\"L\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf.a\",\"deadline\":\"2021-12-31\",\"track\":\"LONG_TERM\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"L\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"L\",\"text\":\"阶段完成\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"L\",\"title\":\"长期\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"L\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf."
+                   "a\",\"deadline\":\"2021-12-31\",\"track\":\"LONG_TERM\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"start\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"L\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"L\",\"text\":\"阶段完成\"}}");
     EXPECT_REFUSED("long_term", "closes only by close_by_decision",
-                   "{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"L\"}}");
+                   "{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"L\"}}");
     EXPECT_REFUSED("denied", "role supervision_office",
-                   "{\"unit\":\"sh-cgzf.a\",\"close_by_decision\":{\"round_id\":\"" ROUND "\",\"task_id\":\"L\",\"decision\":\"自行决定\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"close_by_decision\":{\"round_id\":\"" ROUND "\",\"task_id\":\"L\",\"decision\":\"党组会决定转入常态化\"}}");
+                   "{\"unit\":\"sh-cgzf.a\",\"close_by_decision\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"L\",\"decision\":\"自行决定\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"close_by_decision\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"L\",\"decision\":\"党组会决定转入常态化\"}}");
     char st[32];
     task_status("L", st, sizeof st);
     cr_assert_str_eq(st, "closed");
     /* a fix-now task in progress cannot be closed by decision */
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND "\",\"item_id\":\"I\",\"measure_id\":\"F\",\"title\":\"立改\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"F\",\"title\":\"立改\"}}");
     char buf[4096];
     path_to("in_progress", "F", buf, sizeof buf);
     size_t n;
@@ -286,49 +342,75 @@ Test(lifecycle, a_long_term_task_closes_only_by_decision)
     cluster_free_items(its, n);
     cluster_wait_applied(&c);
     EXPECT_REFUSED("not_long_term", "is fix_now",
-                   "{\"unit\":\"sh-cgzf.team\",\"close_by_decision\":{\"round_id\":\"" ROUND "\",\"task_id\":\"F\",\"decision\":\"d\"}}");
+                   "{\"unit\":\"sh-cgzf.team\",\"close_by_decision\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"F\",\"decision\":\"d\"}}");
 }
 
 /* --- rights ----------------------------------------------------------------- */
 
 Test(lifecycle, every_role_refusal_names_the_sender_and_the_right)
 {
-    EXPECT_REFUSED("unknown_sender", "\"nobody\" is not a registered unit",
-                   "{\"unit\":\"nobody\",\"open_round\":{\"round_id\":\"X\",\"group_name\":\"g\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}");
-    EXPECT_REFUSED("denied", "open_round: only a unit of role inspection_office",
-                   "{\"unit\":\"sh-cgzf\",\"open_round\":{\"round_id\":\"X\",\"group_name\":\"g\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}");
+    EXPECT_REFUSED(
+        "unknown_sender", "\"nobody\" is not a registered unit",
+        "{\"unit\":\"nobody\",\"open_round\":{\"round_id\":\"X\",\"group_name\":\"g\",\"target_"
+        "unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}");
+    EXPECT_REFUSED(
+        "denied", "open_round: only a unit of role inspection_office",
+        "{\"unit\":\"sh-cgzf\",\"open_round\":{\"round_id\":\"X\",\"group_name\":\"g\",\"target_"
+        "unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}");
     EXPECT_REFUSED("denied", "post_problem: only a unit of role inspection_office",
-                   "{\"unit\":\"sh-cgzf.team\",\"post_problem\":{\"round_id\":\"" ROUND "\",\"problem_id\":\"2\",\"aspect\":\"a\",\"title\":\"t\"}}");
+                   "{\"unit\":\"sh-cgzf.team\",\"post_problem\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"2\",\"aspect\":\"a\",\"title\":\"t\"}}");
     EXPECT_REFUSED("denied", "register_unit: only a unit of role admin",
-                   "{\"unit\":\"sh-cgzf\",\"register_unit\":{\"code\":\"sh-cgzf.c\",\"name\":\"丙\",\"parent\":\"sh-cgzf\",\"role\":\"UNIT\"}}");
+                   "{\"unit\":\"sh-cgzf\",\"register_unit\":{\"code\":\"sh-cgzf.c\",\"name\":"
+                   "\"丙\",\"parent\":\"sh-cgzf\",\"role\":\"UNIT\"}}");
     EXPECT_REFUSED("denied", "post_item: only a unit of role unit",
-                   "{\"unit\":\"inspection-office\",\"post_item\":{\"round_id\":\"" ROUND "\",\"problem_id\":\"1\",\"item_id\":\"J\",\"title\":\"t\"}}");
+                   "{\"unit\":\"inspection-office\",\"post_item\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"1\",\"item_id\":\"J\",\"title\":\"t\"}}");
     EXPECT_REFUSED("denied", "other may not act for unit sh-cgzf",
-                   "{\"unit\":\"other\",\"post_item\":{\"round_id\":\"" ROUND "\",\"problem_id\":\"1\",\"item_id\":\"J\",\"title\":\"t\"}}");
+                   "{\"unit\":\"other\",\"post_item\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"1\",\"item_id\":\"J\",\"title\":\"t\"}}");
     EXPECT_REFUSED("denied", "sh-cgzf.a may not act for unit sh-cgzf",
-                   "{\"unit\":\"sh-cgzf.a\",\"post_item\":{\"round_id\":\"" ROUND "\",\"problem_id\":\"1\",\"item_id\":\"J\",\"title\":\"t\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND "\",\"item_id\":\"I\",\"measure_id\":\"P\",\"title\":\"措施\"}}");
-    EXPECT_REFUSED("denied", "assign.responsible_unit: other is not sh-cgzf or one of its sub-units",
-                   "{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\",\"lead_leader\":\"l\",\"responsible_unit\":\"other\",\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\",\"lead_leader\":\"l\",\"responsible_unit\":\"sh-cgzf.a\",\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}");
+                   "{\"unit\":\"sh-cgzf.a\",\"post_item\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"1\",\"item_id\":\"J\",\"title\":\"t\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"P\",\"title\":\"措施\"}}");
+    EXPECT_REFUSED("denied",
+                   "assign.responsible_unit: other is not sh-cgzf or one of its sub-units",
+                   "{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\",\"lead_leader\":\"l\",\"responsible_unit\":\"other\","
+                   "\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\",\"lead_leader\":\"l\",\"responsible_unit\":\"sh-cgzf.a\","
+                   "\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}");
     EXPECT_REFUSED("denied", "sh-cgzf.b may not act for unit sh-cgzf.a",
-                   "{\"unit\":\"sh-cgzf.b\",\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\"}}");
+                   "{\"unit\":\"sh-cgzf.b\",\"start\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\"}}");
     EXPECT_REFUSED("denied", "start: only a unit of role unit",
-                   "{\"unit\":\"sh-cgzf.team\",\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\"}}");
+                   "{\"unit\":\"sh-cgzf.team\",\"start\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\"}}");
     /* the responsible unit's parent acts for it */
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"start\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\",\"text\":\"完成\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"start\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.a\",\"submit_write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\",\"text\":\"完成\"}}");
     EXPECT_REFUSED("denied", "write_off: only a unit of role supervision_office",
-                   "{\"unit\":\"sh-cgzf.a\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\"}}");
+                   "{\"unit\":\"sh-cgzf.a\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\"}}");
     EXPECT_REFUSED("denied", "other.team may not act for unit sh-cgzf.a",
-                   "{\"unit\":\"other.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\"}}");
+                   "{\"unit\":\"other.team\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\"}}");
     EXPECT_REFUSED("denied", "reject_write_off: only a unit of role supervision_office",
-                   "{\"unit\":\"sh-cgzf\",\"reject_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\",\"reason\":\"r\"}}");
+                   "{\"unit\":\"sh-cgzf\",\"reject_write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\",\"reason\":\"r\"}}");
     EXPECT_REFUSED("denied", "record_accountability: only a unit of role supervision_office",
-                   "{\"unit\":\"sh-cgzf\",\"record_accountability\":{\"round_id\":\"" ROUND "\",\"action_id\":\"A\",\"kind\":\"CRITICISM\",\"persons\":1}}");
+                   "{\"unit\":\"sh-cgzf\",\"record_accountability\":{\"round_id\":\"" ROUND
+                   "\",\"action_id\":\"A\",\"kind\":\"CRITICISM\",\"persons\":1}}");
     EXPECT_REFUSED("denied", "record_institution: only a unit of role unit",
-                   "{\"unit\":\"sh-cgzf.team\",\"record_institution\":{\"round_id\":\"" ROUND "\",\"institution_id\":\"I1\",\"kind\":\"NEW\",\"title\":\"t\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"P\"}}");
+                   "{\"unit\":\"sh-cgzf.team\",\"record_institution\":{\"round_id\":\"" ROUND
+                   "\",\"institution_id\":\"I1\",\"kind\":\"NEW\",\"title\":\"t\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"P\"}}");
     /* nothing of a refused event stayed */
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 1);
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM unit WHERE code = 'sh-cgzf.c'"), 0);
@@ -338,17 +420,24 @@ Test(lifecycle, every_role_refusal_names_the_sender_and_the_right)
 
 Test(lifecycle, the_audit_trail_holds_who_when_why_for_every_change)
 {
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND "\",\"item_id\":\"I\",\"measure_id\":\"H\",\"title\":\"措施\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"H\",\"title\":\"措施\"}}");
     char buf[4096];
     path_to("submitted", "H", buf, sizeof buf);
     size_t n;
     post_item_t *its = cluster_post_json(&c, buf, &n);
     cluster_free_items(its, n);
     cluster_wait_applied(&c);
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"reject_write_off\":{\"round_id\":\"" ROUND "\",\"task_id\":\"H\",\"reason\":\"佐证材料不全\"}}");
-    EXPECT_REFUSED("stale_date", "change_deadline.on_date: 2021-01-01 is before the last change of measure H",
-                   "{\"unit\":\"sh-cgzf.team\",\"change_deadline\":{\"round_id\":\"" ROUND "\",\"task_id\":\"H\",\"deadline\":\"2021-09-30\",\"reason\":\"r\",\"on_date\":\"2021-01-01\"}}");
-    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"change_deadline\":{\"round_id\":\"" ROUND "\",\"task_id\":\"H\",\"deadline\":\"2021-09-30\",\"reason\":\"需协调外单位\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"reject_write_off\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"H\",\"reason\":\"佐证材料不全\"}}");
+    EXPECT_REFUSED("stale_date",
+                   "change_deadline.on_date: 2021-01-01 is before the last change of measure H",
+                   "{\"unit\":\"sh-cgzf.team\",\"change_deadline\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"H\",\"deadline\":\"2021-09-30\",\"reason\":\"r\",\"on_date\":"
+                   "\"2021-01-01\"}}");
+    EXPECT_APPLIED(
+        "{\"unit\":\"sh-cgzf.team\",\"change_deadline\":{\"round_id\":\"" ROUND
+        "\",\"task_id\":\"H\",\"deadline\":\"2021-09-30\",\"reason\":\"需协调外单位\"}}");
     /* one query gives the whole history of the item and its measures */
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM task_history WHERE task_id = 'H'"), 6);
     char row[512];
@@ -358,10 +447,12 @@ Test(lifecycle, the_audit_trail_holds_who_when_why_for_every_change)
                 " (event_id IS NOT NULL)"
                 " FROM task_history WHERE task_id = 'H' AND action = 'reject_write_off'",
                 row, sizeof row);
-    cr_assert_str_eq(row, "sh-cgzf.team|reject_write_off|submitted|in_progress|佐证材料不全|true|true");
-    testdb_text(&c.db,
-                "SELECT detail::text FROM task_history WHERE task_id = 'H' AND action = 'change_deadline'",
-                row, sizeof row);
+    cr_assert_str_eq(row,
+                     "sh-cgzf.team|reject_write_off|submitted|in_progress|佐证材料不全|true|true");
+    testdb_text(
+        &c.db,
+        "SELECT detail::text FROM task_history WHERE task_id = 'H' AND action = 'change_deadline'",
+        row, sizeof row);
     cr_assert_str_eq(row, "{\"deadline\": [\"2021-06-30\", \"2021-09-30\"]}");
 }
 
@@ -400,7 +491,8 @@ Test(lifecycle, a_plan_with_a_bad_row_is_refused_by_line_and_field_and_sends_not
     snprintf(args, sizeof args, "import --round " ROUND " --unit sh-cgzf %s", path);
     cr_assert_eq(ctl(out, sizeof out, args), 1, "%s", out);
     cr_assert(strstr(out, "plan.csv:3: deadline:"), "%s", out);
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event"), before, "something was sent");
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event"), before,
+                 "something was sent");
 }
 
 Test(lifecycle, a_plan_refused_by_workflow_applies_nothing)
@@ -413,19 +505,28 @@ Test(lifecycle, a_plan_refused_by_workflow_applies_nothing)
                      "方面一,9,Q 事项Q,Q-1 措施,局长,sh-cgzf.b,2021-06-30,fix_now\n");
     snprintf(args, sizeof args, "import --round " ROUND " --unit sh-cgzf %s", path);
     cr_assert_eq(ctl(out, sizeof out, args), 1, "%s", out);
-    cr_assert(strstr(out, "unknown_problem: line 3: import_plan.problem_id: no problem \"9\""), "%s", out);
+    cr_assert(strstr(out, "unknown_problem: line 3: import_plan.problem_id: no problem \"9\""),
+              "%s", out);
     cr_assert(strstr(out, "nothing of the plan was applied"), "%s", out);
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM task WHERE task_id IN ('K', 'K-1', 'Q', 'Q-1')"), 0);
+    cr_assert_eq(
+        testdb_number(&c.db, "SELECT count(*) FROM task WHERE task_id IN ('K', 'K-1', 'Q', 'Q-1')"),
+        0);
     /* corrected, it applies whole */
     write_file(path, "aspect,problem,item,measure,lead_leader,responsible_unit,deadline,track\n"
                      "方面一,1,K 事项K,K-1 措施一,局长,sh-cgzf.a,2021-06-30,fix_now\n"
                      "方面一,1,K 事项K,K-2 措施二,副局长,sh-cgzf.b,2021-12-31,long_term\n");
     cr_assert_eq(ctl(out, sizeof out, args), 0, "%s", out);
     char row[256];
-    testdb_text(&c.db, "SELECT status || ' ' || responsible_unit || ' ' || deadline || ' ' || track"
-                       " FROM task WHERE task_id = 'K'", row, sizeof row);
-    cr_assert_str_eq(row, "assigned sh-cgzf.a 2021-12-31 long_term", "an item takes its latest deadline and longest track");
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM task WHERE item_id = 'K' AND status = 'assigned'"), 2);
+    testdb_text(&c.db,
+                "SELECT status || ' ' || responsible_unit || ' ' || deadline || ' ' || track"
+                " FROM task WHERE task_id = 'K'",
+                row, sizeof row);
+    cr_assert_str_eq(row, "assigned sh-cgzf.a 2021-12-31 long_term",
+                     "an item takes its latest deadline and longest track");
+    cr_assert_eq(
+        testdb_number(&c.db,
+                      "SELECT count(*) FROM task WHERE item_id = 'K' AND status = 'assigned'"),
+        2);
 }
 
 /* --- seed 001's campaign and its bulletin ------------------------------------- */
@@ -463,11 +564,13 @@ Test(lifecycle, seed_001s_campaign_gives_its_bulletin_figure_by_figure_before_an
     snprintf(args, sizeof args, "post %s/deploy/demo/seed001-units.jsonl", RECTIFY_SOURCE_DIR);
     cr_assert_eq(ctl(out, sizeof out, args), 1, "%s", out);
     cr_assert(strstr(out, "unit \\\"sh-cgzf\\\" is already registered"), "%s", out);
-    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM wf_event WHERE outcome = 'refused'"), 1);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM wf_event WHERE outcome = 'refused'"),
+                 1);
     snprintf(args, sizeof args, "post %s/deploy/demo/seed001-round.jsonl", RECTIFY_SOURCE_DIR);
     cr_assert_eq(ctl(out, sizeof out, args), 0, "%s", out);
     snprintf(args, sizeof args,
-             "import --round 2020-sh-xs6-cgzf --unit sh-cgzf --on 2021-02-02 %s/deploy/demo/seed001-plan.csv",
+             "import --round 2020-sh-xs6-cgzf --unit sh-cgzf --on 2021-02-02 "
+             "%s/deploy/demo/seed001-plan.csv",
              RECTIFY_SOURCE_DIR);
     cr_assert_eq(ctl(out, sizeof out, args), 0, "%s", out);
     snprintf(args, sizeof args, "post %s/deploy/demo/seed001-progress.jsonl > %s/progress.out",
@@ -512,7 +615,10 @@ Test(lifecycle, seed_001s_campaign_gives_its_bulletin_figure_by_figure_before_an
 
     /* the Chinese text carries the same figures */
     cr_assert_eq(ctl(out, sizeof out, "bulletin --round 2020-sh-xs6-cgzf --as-of 2021-07-31"), 0);
-    cr_assert(strstr(out, "巡视反馈的32项问题已经整改29项。提出整改措施99条,已经完成96条。"), "%s", out);
-    cr_assert(strstr(out, "诫勉谈话1人,通过提醒谈话、批评教育、书面检查、调整职务等方式组织处理4人,共退出违规钱款0.20万元。"), "%s", out);
+    cr_assert(strstr(out, "巡视反馈的32项问题已经整改29项。提出整改措施99条,已经完成96条。"), "%s",
+              out);
+    cr_assert(strstr(out, "诫勉谈话1人,通过提醒谈话、批评教育、书面检查、调整职务等方式组织处理4人,"
+                          "共退出违规钱款0.20万元。"),
+              "%s", out);
     cr_assert(strstr(out, "已新建制度19项,修订完善7项,拟修订和完善3项。"), "%s", out);
 }

@@ -74,7 +74,9 @@ static void notice_for_sh_cgzf(char *notice_id, size_t len)
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT notice_id::text FROM notification WHERE event_id = '%s'",
              item.event_id);
-    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 1, 10000), 1);
+    cr_assert_eq(cluster_wait_number(
+                     &c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 1, 10000),
+                 1);
     testdb_text(&c.db, sql, notice_id, len);
     free(item.frame);
 }
@@ -82,8 +84,9 @@ static void notice_for_sh_cgzf(char *notice_id, size_t len)
 static long long delivery(const char *what, const char *path)
 {
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM delivery WHERE channel = 'webhook' AND recipient = '%s%s'",
-             what, sink_http_url(http), path);
+    snprintf(sql, sizeof sql,
+             "SELECT %s FROM delivery WHERE channel = 'webhook' AND recipient = '%s%s'", what,
+             sink_http_url(http), path);
     return testdb_number(&c.db, sql);
 }
 
@@ -91,22 +94,27 @@ Test(notify, a_webhook_and_a_mail_are_delivered_once_with_the_notice_id_as_key)
 {
     char out[1024], notice[64];
     add_webhook("/ok");
-    cr_assert_eq(ctl(out, sizeof out, "recipient add --unit sh-cgzf --role lead --channel mail"
-                                      " --address leader@sh-cgzf.example.gov.cn"),
+    cr_assert_eq(ctl(out, sizeof out,
+                     "recipient add --unit sh-cgzf --role lead --channel mail"
+                     " --address leader@sh-cgzf.example.gov.cn"),
                  0, "%s", out);
-    cr_assert_eq(ctl(out, sizeof out, "recipient add --unit sh-cgzf --role lead --channel mail"
-                                      " --address not-an-address"),
+    cr_assert_eq(ctl(out, sizeof out,
+                     "recipient add --unit sh-cgzf --role lead --channel mail"
+                     " --address not-an-address"),
                  2, "a bad address was taken: %s", out);
     notice_for_sh_cgzf(notice, sizeof notice);
     cr_assert_eq(sink_http_wait(http, "/ok", 1, 10000), 0);
     cr_assert_eq(sink_smtp_wait(smtp, 1, 10000), 0);
     char body[4096], key[128], type[128];
-    cr_assert_eq(sink_http_request(http, "/ok", 0, body, sizeof body, key, sizeof key, type, sizeof type), 0);
+    cr_assert_eq(
+        sink_http_request(http, "/ok", 0, body, sizeof body, key, sizeof key, type, sizeof type),
+        0);
     cr_assert_str_eq(key, notice);
     cr_assert(strstr(type, "application/json"), "%s", type);
     cr_assert(strstr(body, "\"kind\":\"round_opened\"") && strstr(body, notice), "%s", body);
     char from[256], to[256], data[8192];
-    cr_assert_eq(sink_smtp_message(smtp, 0, from, sizeof from, to, sizeof to, data, sizeof data), 0);
+    cr_assert_eq(sink_smtp_message(smtp, 0, from, sizeof from, to, sizeof to, data, sizeof data),
+                 0);
     cr_assert_str_eq(from, "rectify@example.gov.cn");
     cr_assert_str_eq(to, "leader@sh-cgzf.example.gov.cn");
     cr_assert(strstr(data, "Subject: =?UTF-8?B?"), "%s", data);
@@ -114,8 +122,11 @@ Test(notify, a_webhook_and_a_mail_are_delivered_once_with_the_notice_id_as_key)
     snprintf(msgid, sizeof msgid, "Message-ID: <%s@rectify>", notice);
     cr_assert(strstr(data, msgid), "%s", data);
     cr_assert(strstr(data, "市委第六巡视组"), "the body is UTF-8 text: %s", data);
-    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'sent'"
-                                         " AND channel IN ('webhook', 'mail')", 2, 10000), 2);
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM delivery WHERE status = 'sent'"
+                                     " AND channel IN ('webhook', 'mail')",
+                                     2, 10000),
+                 2);
     usleep(500000); /* room for a second delivery, if there were one */
     cr_assert_eq(sink_http_count(http, "/ok"), 1);
     cr_assert_eq(sink_smtp_count(smtp), 1);
@@ -128,8 +139,11 @@ Test(notify, a_failing_endpoint_is_tried_again_until_it_succeeds)
     add_webhook("/flaky");
     notice_for_sh_cgzf(notice, sizeof notice);
     cr_assert_eq(sink_http_wait(http, "/flaky", 3, 10000), 0);
-    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'sent'"
-                                         " AND channel = 'webhook'", 1, 10000), 1);
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM delivery WHERE status = 'sent'"
+                                     " AND channel = 'webhook'",
+                                     1, 10000),
+                 1);
     cr_assert_eq(delivery("attempts", "/flaky"), 3);
     for (int i = 0; i < 3; i++) {
         char key[128];
@@ -137,7 +151,8 @@ Test(notify, a_failing_endpoint_is_tried_again_until_it_succeeds)
         cr_assert_str_eq(key, notice, "every attempt carries the same key");
     }
     /* the waits grew: the third came later after the second than the second after the first */
-    long long t0 = sink_http_received_ms(http, "/flaky", 0), t1 = sink_http_received_ms(http, "/flaky", 1),
+    long long t0 = sink_http_received_ms(http, "/flaky", 0),
+              t1 = sink_http_received_ms(http, "/flaky", 1),
               t2 = sink_http_received_ms(http, "/flaky", 2);
     cr_assert(t1 > t0 && t2 > t1, "attempts out of order");
 }
@@ -148,10 +163,13 @@ Test(notify, after_the_last_attempt_a_delivery_is_a_dead_letter_and_can_be_sent_
     sink_http_set(http, "/down", SINK_FAIL_500, 0);
     add_webhook("/down");
     notice_for_sh_cgzf(notice, sizeof notice);
-    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'dead'", 1, 10000), 1);
+    cr_assert_eq(
+        cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'dead'", 1, 10000),
+        1);
     cr_assert_eq(sink_http_count(http, "/down"), 3, "three attempts, then no more");
     cr_assert_eq(ctl(out, sizeof out, "dead-letters"), 0, "%s", out);
-    cr_assert(strstr(out, notice) && strstr(out, "HTTP 500") && strstr(out, "1 dead letter(s)"), "%s", out);
+    cr_assert(strstr(out, notice) && strstr(out, "HTTP 500") && strstr(out, "1 dead letter(s)"),
+              "%s", out);
     usleep(400000);
     cr_assert_eq(sink_http_count(http, "/down"), 3, "a dead letter was tried again by itself");
     /* the endpoint is back; an operator sends the letter again */
@@ -159,8 +177,11 @@ Test(notify, after_the_last_attempt_a_delivery_is_a_dead_letter_and_can_be_sent_
     snprintf(args, sizeof args, "resend %s", notice);
     cr_assert_eq(ctl(out, sizeof out, args), 0, "%s", out);
     cr_assert(strstr(out, "1 dead letter(s) queued again"), "%s", out);
-    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'sent'"
-                                         " AND channel = 'webhook'", 1, 10000), 1);
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM delivery WHERE status = 'sent'"
+                                     " AND channel = 'webhook'",
+                                     1, 10000),
+                 1);
     cr_assert_eq(sink_http_count(http, "/down"), 4);
     cr_assert_eq(ctl(out, sizeof out, "dead-letters"), 0);
     cr_assert(strstr(out, "0 dead letter(s)"), "%s", out);
@@ -176,11 +197,16 @@ Test(notify, a_hanging_endpoint_does_not_hold_up_another_recipient)
     add_webhook("/ok");
     notice_for_sh_cgzf(notice, sizeof notice);
     cr_assert_eq(sink_http_wait(http, "/ok", 1, 10000), 0);
-    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'sent'"
-                                         " AND channel = 'webhook'", 1, 10000), 1);
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM delivery WHERE status = 'sent'"
+                                     " AND channel = 'webhook'",
+                                     1, 10000),
+                 1);
     /* /ok was delivered while /hang's first attempt (3 s timeout) still hangs */
     cr_assert_eq(sink_http_count(http, "/hang"), 1);
     cr_assert_eq(delivery("attempts", "/hang"), 0, "the hanging delivery had already given up");
     /* and when it times out, it is tried again */
-    cr_assert_eq(cluster_wait_number(&c, "SELECT attempts FROM delivery WHERE recipient LIKE '%/hang'", 1, 10000), 1);
+    cr_assert_eq(cluster_wait_number(
+                     &c, "SELECT attempts FROM delivery WHERE recipient LIKE '%/hang'", 1, 10000),
+                 1);
 }

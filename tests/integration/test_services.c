@@ -50,9 +50,11 @@ Test(services, an_accepted_event_reaches_workflow_and_notification)
                  item.message);
     cr_assert_eq(count_where_event("intake_event", item.event_id), 1);
 
-    long long sent = cluster_wait_number(
-        &c, "SELECT count(*) FROM delivery d JOIN notification n USING (notice_id)"
-            " WHERE d.status = 'sent' AND n.kind = 'round_opened'", 1, 10000);
+    long long sent =
+        cluster_wait_number(&c,
+                            "SELECT count(*) FROM delivery d JOIN notification n USING (notice_id)"
+                            " WHERE d.status = 'sent' AND n.kind = 'round_opened'",
+                            1, 10000);
     cr_assert_eq(sent, 1, "the notice was not delivered");
     char outcome[32], group[64];
     char sql[256];
@@ -78,7 +80,8 @@ Test(services, the_same_id_twice_is_accepted_then_duplicate_with_one_effect)
                  items[1].code);
     cr_assert(strstr(items[1].message, "already accepted"), "message: %s", items[1].message);
 
-    cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 1, 10000);
+    cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 1,
+                        10000);
     usleep(300000); /* room for a second effect, if there were one */
     cr_assert_eq(count_where_event("intake_event", items[0].event_id), 1);
     cr_assert_eq(count_where_event("wf_event", items[0].event_id), 1);
@@ -230,9 +233,8 @@ Test(services, the_tail_tool_follows_all_services_and_filters)
 {
     post_item_t item;
     cluster_open_round(&item, NULL, "2021-tail");
-    const char *args[] = {"--json",          "--event",        item.event_id,    "--service",
-                          "notify",          "--count",        "1",              "--timeout-ms",
-                          "15000",           c.pub[0],         c.pub[1],         c.pub[2],
+    const char *args[] = {"--json", "--event",      item.event_id, "--service", "notify", "--count",
+                          "1",      "--timeout-ms", "15000",       c.pub[0],    c.pub[1], c.pub[2],
                           NULL};
     int fd;
     pid_t pid = start_tail(args, &fd);
@@ -257,11 +259,11 @@ Test(services, the_tail_tool_filters_by_unit_and_level)
     post_item_t item;
     cluster_open_round(&item, NULL, "2021-tail-unit");
     const char *by_unit[] = {"--json", "--unit", "sh-cgzf", "--count", "1", "--timeout-ms",
-                             "15000", c.pub[0], c.pub[1], c.pub[2], NULL};
-    const char *other[] = {"--json", "--unit", "sh-other", "--timeout-ms", "3000",
-                           c.pub[0], c.pub[1], c.pub[2], NULL};
-    const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000",
-                            c.pub[0], c.pub[1], c.pub[2], NULL};
+                             "15000",  c.pub[0], c.pub[1],  c.pub[2],  NULL};
+    const char *other[] = {"--json", "--unit", "sh-other", "--timeout-ms", "3000", c.pub[0],
+                           c.pub[1], c.pub[2], NULL};
+    const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000", c.pub[0],
+                            c.pub[1], c.pub[2],  NULL};
     int fd_unit, fd_other, fd_errors;
     pid_t p1 = start_tail(by_unit, &fd_unit), p2 = start_tail(other, &fd_other),
           p3 = start_tail(errors, &fd_errors);
@@ -305,7 +307,8 @@ Test(services, a_refused_setting_stops_the_start_and_names_it)
 Test(services, plain_mode_must_be_asked_for)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND=ipc://%s/x.sock %s/rectify-intake 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND=ipc://%s/x.sock %s/rectify-intake 2>&1",
              c.db.conninfo, c.dir, RECTIFY_BIN_DIR);
     FILE *p = popen(cmd, "r");
     char out[2048] = "";
@@ -341,7 +344,8 @@ static int run_post(const char *text, char *out, size_t outlen)
     fputs(text, f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' %s/rectifyctl post --timeout-ms 500 --retries 4 %s 2>&1",
+             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' %s/rectifyctl post --timeout-ms 500 "
+             "--retries 4 %s 2>&1",
              c.db.conninfo, c.bind[SVC_INTAKE], RECTIFY_BIN_DIR, path);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, outlen - 1, p);
@@ -357,15 +361,19 @@ Test(services, rectifyctl_post_prints_one_answer_per_event_and_exits_0)
     int rc = run_post(
         "# a comment, then a blank line\n\n"
         "{\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\",\"unit\":\"inspection-office\","
-        "\"open_round\":{\"round_id\":\"r-ctl\",\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\","
+        "\"open_round\":{\"round_id\":\"r-ctl\",\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-"
+        "cgzf\","
         "\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n"
-        "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"r-ctl\",\"problem_id\":\"1.1\","
+        "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"r-ctl\",\"problem_id\":"
+        "\"1.1\","
         "\"aspect\":\"a\",\"title\":\"t\"}}\n",
         out, sizeof out);
     cr_assert_eq(rc, 0, "output: %s", out);
-    cr_assert(strstr(out, "{\"line\":3,\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\","
-                          "\"status\":\"ACCEPTED\",\"code\":\"\",\"message\":\"\",\"outcome\":\"applied\"}"),
-              "output: %s", out);
+    cr_assert(
+        strstr(out,
+               "{\"line\":3,\"event_id\":\"0b6f7d7e-52a4-4c0e-9d55-3b0f2b0b1a01\","
+               "\"status\":\"ACCEPTED\",\"code\":\"\",\"message\":\"\",\"outcome\":\"applied\"}"),
+        "output: %s", out);
     cr_assert(strstr(out, "{\"line\":4,\"event_id\":\""), "a generated id is printed: %s", out);
     cr_assert_eq(new_events(), 2);
 }
@@ -373,9 +381,10 @@ Test(services, rectifyctl_post_prints_one_answer_per_event_and_exits_0)
 Test(services, rectifyctl_post_exits_1_when_workflow_refuses_and_says_why)
 {
     char out[4096];
-    int rc = run_post("{\"unit\":\"sh-cgzf\",\"open_round\":{\"round_id\":\"r\",\"group_name\":\"g\","
-                      "\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n",
-                      out, sizeof out);
+    int rc = run_post(
+        "{\"unit\":\"sh-cgzf\",\"open_round\":{\"round_id\":\"r\",\"group_name\":\"g\","
+        "\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\",\"kind\":\"INSPECTION\"}}\n",
+        out, sizeof out);
     cr_assert_eq(rc, 1, "output: %s", out);
     cr_assert(strstr(out, "\"status\":\"ACCEPTED\"") && strstr(out, "\"outcome\":\"refused\"") &&
                   strstr(out, "\"outcome_code\":\"denied\"") &&
@@ -394,8 +403,9 @@ Test(services, rectifyctl_post_reports_bad_lines_by_number_and_exits_1)
     cr_assert(strstr(out, "\"line\":1") && strstr(out, "\"code\":\"missing_field\"") &&
                   strstr(out, "open_round.group_name is required"),
               "output: %s", out);
-    cr_assert(strstr(out, "{\"line\":2,\"event_id\":\"\",\"status\":\"REJECTED\",\"code\":\"bad_json\""),
-              "output: %s", out);
+    cr_assert(
+        strstr(out, "{\"line\":2,\"event_id\":\"\",\"status\":\"REJECTED\",\"code\":\"bad_json\""),
+        "output: %s", out);
     cr_assert(strstr(out, "\"line\":3") && strstr(out, "colour: no such field"), "output: %s", out);
     cr_assert_eq(new_events(), 0);
 }
@@ -404,7 +414,8 @@ Test(services, rectifyctl_post_exits_1_when_intake_does_not_answer)
 {
     cluster_signal(&c, SVC_INTAKE, SIGKILL);
     char out[4096];
-    int rc = run_post("{\"unit\":\"office\",\"open_round\":{\"round_id\":\"r\"}}\n", out, sizeof out);
+    int rc =
+        run_post("{\"unit\":\"office\",\"open_round\":{\"round_id\":\"r\"}}\n", out, sizeof out);
     cr_assert_eq(rc, 1, "output: %s", out);
     cr_assert(strstr(out, "\"status\":\"UNANSWERED\"") && strstr(out, "no answer after 5 sends"),
               "output: %s", out);

@@ -48,7 +48,8 @@ static int record_apply(void *arg, const Rectify__Transfer *item)
         return RC_ERR_DB;
     /* a real effect in the same transaction */
     char sql[160];
-    snprintf(sql, sizeof sql, "INSERT INTO inbox_cursor (consumer, source) VALUES ('effect-%lld', 'x')",
+    snprintf(sql, sizeof sql,
+             "INSERT INTO inbox_cursor (consumer, source) VALUES ('effect-%lld', 'x')",
              (long long)item->seq);
     cr_assert_eq(db_exec_sql(db, sql), RC_OK);
     r->applied[r->n++] = (int)item->seq;
@@ -142,30 +143,39 @@ Test(transfer, a_failed_apply_rolls_back_the_whole_batch)
 
 Test(transfer, outbox_put_numbers_rows_without_gaps)
 {
-    cr_assert_eq(db_exec_sql(db, "SELECT outbox_put('notify', ARRAY[gen_random_uuid(), gen_random_uuid()],"
-                                 " ARRAY['\\x01'::bytea, '\\x02'::bytea])"),
-                 RC_OK);
+    cr_assert_eq(
+        db_exec_sql(db, "SELECT outbox_put('notify', ARRAY[gen_random_uuid(), gen_random_uuid()],"
+                        " ARRAY['\\x01'::bytea, '\\x02'::bytea])"),
+        RC_OK);
     cr_assert_eq(db_exec_sql(db, "BEGIN"), RC_OK);
-    cr_assert_eq(db_exec_sql(db, "SELECT outbox_put('notify', ARRAY[gen_random_uuid()], ARRAY['\\x03'::bytea])"),
-                 RC_OK);
+    cr_assert_eq(
+        db_exec_sql(db,
+                    "SELECT outbox_put('notify', ARRAY[gen_random_uuid()], ARRAY['\\x03'::bytea])"),
+        RC_OK);
     cr_assert_eq(db_exec_sql(db, "ROLLBACK"), RC_OK);
-    cr_assert_eq(db_exec_sql(db, "SELECT outbox_put('notify', ARRAY[gen_random_uuid()], ARRAY['\\x04'::bytea])"),
-                 RC_OK);
+    cr_assert_eq(
+        db_exec_sql(db,
+                    "SELECT outbox_put('notify', ARRAY[gen_random_uuid()], ARRAY['\\x04'::bytea])"),
+        RC_OK);
     char seqs[64];
-    testdb_text(&t, "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM outbox WHERE dest = 'notify'",
+    testdb_text(&t,
+                "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM outbox WHERE dest = 'notify'",
                 seqs, sizeof seqs);
     cr_assert_str_eq(seqs, "1,2,3", "a rolled-back put left a gap");
-    cr_assert_eq(db_exec_sql(db, "SELECT outbox_put('nowhere', ARRAY[gen_random_uuid()], ARRAY['\\x05'::bytea])"),
-                 RC_ERR_DB);
+    cr_assert_eq(
+        db_exec_sql(
+            db, "SELECT outbox_put('nowhere', ARRAY[gen_random_uuid()], ARRAY['\\x05'::bytea])"),
+        RC_ERR_DB);
 }
 
 /* The pump against a hand-driven ROUTER: it sends, re-sends after the
  * timeout, stops at the acknowledged sequence, and forgets acknowledged rows. */
 Test(transfer, the_pump_sends_again_until_acknowledged)
 {
-    cr_assert_eq(db_exec_sql(db, "SELECT outbox_put('notify', ARRAY[gen_random_uuid(), gen_random_uuid(),"
-                                 " gen_random_uuid()], ARRAY['\\x01'::bytea, '\\x02', '\\x03'])"),
-                 RC_OK);
+    cr_assert_eq(
+        db_exec_sql(db, "SELECT outbox_put('notify', ARRAY[gen_random_uuid(), gen_random_uuid(),"
+                        " gen_random_uuid()], ARRAY['\\x01'::bytea, '\\x02', '\\x03'])"),
+        RC_OK);
     void *ctx = zmq_ctx_new();
     void *router = zmq_socket(ctx, ZMQ_ROUTER);
     int linger = 0;
@@ -173,8 +183,13 @@ Test(transfer, the_pump_sends_again_until_acknowledged)
     char ep[64];
     snprintf(ep, sizeof ep, "ipc:///tmp/rectify-pump-%d.sock", (int)getpid());
     cr_assert_eq(zmq_bind(router, ep), 0);
-    pump_opts_t opts = {.source = "workflow", .dest = "notify", .endpoint = ep, .batch_max = 2,
-                        .window = 10, .resend_timeout_ms = 100, .poll_interval_ms = 10};
+    pump_opts_t opts = {.source = "workflow",
+                        .dest = "notify",
+                        .endpoint = ep,
+                        .batch_max = 2,
+                        .window = 10,
+                        .resend_timeout_ms = 100,
+                        .poll_interval_ms = 10};
     outbox_pump_t *pump = outbox_pump_new(db, ctx, &opts);
     cr_assert(pump);
 
@@ -244,7 +259,8 @@ Test(transfer, the_pump_sends_again_until_acknowledged)
     }
     cr_assert_eq(outbox_pump_in_flight(pump), 0);
     cr_assert_eq(testdb_number(&t, "SELECT count(*) FROM outbox"), 0);
-    cr_assert_eq(testdb_number(&t, "SELECT acked_through FROM outbox_counter WHERE dest = 'notify'"), 3);
+    cr_assert_eq(
+        testdb_number(&t, "SELECT acked_through FROM outbox_counter WHERE dest = 'notify'"), 3);
 
     outbox_pump_destroy(&pump);
     zmq_close(router);

@@ -92,8 +92,10 @@ void cluster_spawn_copy(cluster_t *c, int which)
     pid_t pid = c->pid[which];
     snprintf(bind, sizeof bind, "%s", c->bind[which]);
     snprintf(pub, sizeof pub, "%s", c->pub[which]);
-    snprintf(c->bind[which], sizeof c->bind[which], "ipc://%s/%s-copy.sock", c->dir, s_names[which]);
-    snprintf(c->pub[which], sizeof c->pub[which], "ipc://%s/%s-copy.log.sock", c->dir, s_names[which]);
+    snprintf(c->bind[which], sizeof c->bind[which], "ipc://%s/%s-copy.sock", c->dir,
+             s_names[which]);
+    snprintf(c->pub[which], sizeof c->pub[which], "ipc://%s/%s-copy.log.sock", c->dir,
+             s_names[which]);
     cluster_spawn(c, which);
     c->extra_pid = c->pid[which];
     c->pid[which] = pid;
@@ -141,7 +143,8 @@ void cluster_start(cluster_t *c, const char *const *extra_env)
     size_t n;
     post_item_t *items = cluster_post_json(
         c,
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"inspection-office\",\"name\":\"市委巡视办\","
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"inspection-office\",\"name\":"
+        "\"市委巡视办\","
         "\"role\":\"INSPECTION_OFFICE\"}}\n"
         "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf\",\"name\":\"市城管执法局\","
         "\"role\":\"UNIT\"}}\n",
@@ -166,8 +169,8 @@ post_item_t *cluster_post_json(cluster_t *c, const char *jsonl, size_t *n)
             cr_assert(obj, "test JSON line %zu: %s", *n + 1, jerr.text);
             ProtobufCMessage *msg = NULL;
             char err[256];
-            cr_assert_eq(pbjson_parse(&rectify__envelope__descriptor, obj, &msg, err, sizeof err), 0,
-                         "test JSON line %zu: %s", *n + 1, err);
+            cr_assert_eq(pbjson_parse(&rectify__envelope__descriptor, obj, &msg, err, sizeof err),
+                         0, "test JSON line %zu: %s", *n + 1, err);
             json_decref(obj);
             Rectify__Envelope *env = (Rectify__Envelope *)msg;
             if (*n == cap) {

@@ -57,7 +57,8 @@ long long testdb_number(const testdb_t *t, const char *sql)
 {
     PGconn *c;
     PGresult *r = s_query(t, sql, &c);
-    long long v = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    long long v =
+        PQntuples(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
     PQclear(r);
     PQfinish(c);
     return v;

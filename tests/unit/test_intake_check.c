@@ -99,7 +99,7 @@ Test(intake_check, each_required_field_is_named_when_missing)
     const char *fields[] = {"round_id", "group_name", "target_unit", "feedback_date"};
     for (size_t i = 0; i < 4; i++) {
         setup();
-        char **slot = i == 0 ? &round_ev.round_id
+        char **slot = i == 0   ? &round_ev.round_id
                       : i == 1 ? &round_ev.group_name
                       : i == 2 ? &round_ev.target_unit
                                : &round_ev.feedback_date;
@@ -124,8 +124,8 @@ Test(intake_check, an_unknown_enum_number_is_refused)
 
 Test(intake_check, impossible_dates_are_refused)
 {
-    const char *bad[] = {"2021-02-29", "2021-13-01", "2021-1-29", "29.01.2021", "2021-01-32",
-                         "2021-01-2x"};
+    const char *bad[] = {"2021-02-29", "2021-13-01", "2021-1-29",
+                         "29.01.2021", "2021-01-32", "2021-01-2x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         round_ev.feedback_date = (char *)bad[i];
         expect_refusal("invalid_field", "open_round.feedback_date");

@@ -21,8 +21,8 @@ Test(money, yuan_with_and_without_decimals_parse_exactly)
 
 Test(money, anything_but_plain_decimals_is_refused)
 {
-    const char *bad[] = {"-5", "1e3", "1.234", "1.", ".5", "1,000", "12a", "1.2.3", " 5",
-                         "99999999999999999999"};
+    const char *bad[] = {"-5",    "1e3", "1.234", "1.", ".5",
+                         "1,000", "12a", "1.2.3", " 5", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t fen = 7;
         cr_assert_eq(money_parse_fen(bad[i], &fen), RC_ERR_INVALID, "%s was accepted", bad[i]);

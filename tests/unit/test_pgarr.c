@@ -19,8 +19,7 @@ Test(pgarr, text_elements_are_quoted_and_escaped)
     pgarr_add_text(&a, "plain");
     pgarr_add_text(&a, "with \"quotes\" and \\ and ,{}");
     pgarr_add_text(&a, "");
-    cr_assert_str_eq(pgarr_text(&a),
-                     "{\"plain\",\"with \\\"quotes\\\" and \\\\ and ,{}\",\"\"}");
+    cr_assert_str_eq(pgarr_text(&a), "{\"plain\",\"with \\\"quotes\\\" and \\\\ and ,{}\",\"\"}");
     pgarr_free(&a);
 }
 
