@@ -6,6 +6,7 @@
 #include "log.h"
 #include "migrate.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,4 +124,39 @@ void service_stop(service_t *svc)
         close(svc->sigfd);
     svc->sigfd = -1;
     config_destroy(&svc->cfg);
+}
+
+int service_run(service_t *svc, service_loop_t *loop)
+{
+    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
+    zmq_pollitem_t items[] = {
+        {NULL, svc->sigfd, ZMQ_POLLIN, 0},
+        {loop->input, 0, ZMQ_POLLIN, 0},
+        {loop->pump ? outbox_pump_socket(loop->pump) : NULL, 0, ZMQ_POLLIN, 0},
+    };
+    int nitems = loop->pump ? 3 : 2;
+    for (;;) {
+        if (zmq_poll(items, nitems, poll_ms) < 0 && zmq_errno() != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            log_info("%s stopping (signal %d)", svc->name, bus_signal_read(svc->sigfd));
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            loop->on_input(loop->arg);
+        if (loop->pump && (items[2].revents & ZMQ_POLLIN))
+            outbox_pump_on_readable(loop->pump, clock_mono_ms());
+        if (loop->on_tick)
+            loop->on_tick(loop->arg);
+        if (loop->pump)
+            outbox_pump_tick(loop->pump, clock_mono_ms());
+    }
+    zmq_close(loop->input);
+    loop->input = NULL;
+    int64_t left =
+        loop->pump ? outbox_pump_drain(loop->pump, (int)config_int(svc->cfg, "drain_timeout_ms"))
+                   : 0;
+    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1, "%s stopped",
+              svc->name);
+    return 0;
 }

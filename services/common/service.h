@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "transfer.h"
 
 #include <stdbool.h>
 
@@ -25,6 +26,23 @@ int service_start(service_t *svc, const char *name, const char *summary, const c
                   int argc, char **argv, int *exit_code);
 /* Closes everything service_start opened. */
 void service_stop(service_t *svc);
+
+/* The loop every service runs: wait on its input socket, its pump's
+ * acknowledgements and the signal descriptor (poll_interval_ms at most), then
+ * on_input when frames wait, on_tick every round, and the pump. */
+typedef struct {
+    void *input;         /* the ROUTER socket the service serves */
+    outbox_pump_t *pump; /* to the next service, or NULL */
+    void (*on_input)(void *arg);
+    void (*on_tick)(void *arg); /* may be NULL */
+    void *arg;
+} service_loop_t;
+
+/* Runs until SIGTERM or SIGINT. Then it stops taking input (closes the input
+ * socket: senders send again elsewhere or later), waits up to
+ * drain_timeout_ms for the pump's in-flight rows to be acknowledged, and
+ * returns 0. */
+int service_run(service_t *svc, service_loop_t *loop);
 
 /* Checks that endpoint (the value of setting) may be bound in this mode. */
 int service_check_endpoint(service_t *svc, const char *setting);

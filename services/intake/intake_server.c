@@ -271,34 +271,16 @@ static void s_take_batch(intake_server_t *self)
         s_commit_pending(self);
 }
 
+static void s_on_input(void *arg)
+{
+    s_take_batch(arg);
+}
+
 int intake_server_run(intake_server_t *self)
 {
-    service_t *svc = self->svc;
-    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
-    zmq_pollitem_t items[] = {
-        {self->router, 0, ZMQ_POLLIN, 0},
-        {outbox_pump_socket(self->pump), 0, ZMQ_POLLIN, 0},
-        {NULL, svc->sigfd, ZMQ_POLLIN, 0},
-    };
-    for (;;) {
-        if (zmq_poll(items, 3, poll_ms) < 0 && zmq_errno() != EINTR)
-            break;
-        if (items[2].revents & ZMQ_POLLIN) {
-            log_info("intake stopping (signal %d)", bus_signal_read(svc->sigfd));
-            break;
-        }
-        if (items[0].revents & ZMQ_POLLIN)
-            s_take_batch(self);
-        if (items[1].revents & ZMQ_POLLIN)
-            outbox_pump_on_readable(self->pump, clock_mono_ms());
-        outbox_pump_tick(self->pump, clock_mono_ms());
-    }
-    /* drain: answer no more senders (they re-send to the next intake), but
-     * give workflow time to acknowledge what is in flight */
-    zmq_close(self->router);
-    self->router = NULL;
-    int64_t left = outbox_pump_drain(self->pump, (int)config_int(svc->cfg, "drain_timeout_ms"));
-    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1,
-              "intake stopped");
-    return 0;
+    service_loop_t loop = {
+        .input = self->router, .pump = self->pump, .on_input = s_on_input, .arg = self};
+    int rc = service_run(self->svc, &loop);
+    self->router = NULL; /* closed by service_run */
+    return rc;
 }

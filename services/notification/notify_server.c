@@ -192,30 +192,29 @@ void notify_server_destroy(notify_server_t **self_p)
     *self_p = NULL;
 }
 
+static void s_on_input(void *arg)
+{
+    notify_server_t *self = arg;
+    inbox_on_readable(self->svc->db, self->router, &self->inbox, 16);
+}
+
+/* Log deliveries left pending (a batch that failed after its commit, or a
+ * previous run's) are swept up now and then. */
+static void s_on_tick(void *arg)
+{
+    notify_server_t *self = arg;
+    int64_t now = clock_mono_ms();
+    if (now - self->last_sweep_ms >= SWEEP_INTERVAL_MS) {
+        self->last_sweep_ms = now;
+        s_deliver_log(self);
+    }
+}
+
 int notify_server_run(notify_server_t *self)
 {
-    service_t *svc = self->svc;
-    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
-    zmq_pollitem_t items[] = {
-        {self->router, 0, ZMQ_POLLIN, 0},
-        {NULL, svc->sigfd, ZMQ_POLLIN, 0},
-    };
-    s_deliver_log(self); /* what a previous run claimed but did not finish */
-    for (;;) {
-        if (zmq_poll(items, 2, poll_ms) < 0 && zmq_errno() != EINTR)
-            break;
-        if (items[1].revents & ZMQ_POLLIN) {
-            log_info("notification stopping (signal %d)", bus_signal_read(svc->sigfd));
-            break;
-        }
-        if (items[0].revents & ZMQ_POLLIN)
-            inbox_on_readable(svc->db, self->router, &self->inbox, 16);
-        int64_t now = clock_mono_ms();
-        if (now - self->last_sweep_ms >= SWEEP_INTERVAL_MS) {
-            self->last_sweep_ms = now;
-            s_deliver_log(self);
-        }
-    }
-    log_info("notification stopped");
-    return 0;
+    service_loop_t loop = {
+        .input = self->router, .on_input = s_on_input, .on_tick = s_on_tick, .arg = self};
+    int rc = service_run(self->svc, &loop);
+    self->router = NULL; /* closed by service_run */
+    return rc;
 }

@@ -331,33 +331,25 @@ static void s_fire_clocks(wf_server_t *self)
         outbox_pump_kick(self->pump);
 }
 
+static void s_on_input(void *arg)
+{
+    wf_server_t *self = arg;
+    inbox_on_readable(self->svc->db, self->router, &self->inbox, 16);
+}
+
+static void s_on_tick(void *arg)
+{
+    s_fire_clocks(arg);
+}
+
 int wf_server_run(wf_server_t *self)
 {
-    service_t *svc = self->svc;
-    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
-    zmq_pollitem_t items[] = {
-        {self->router, 0, ZMQ_POLLIN, 0},
-        {outbox_pump_socket(self->pump), 0, ZMQ_POLLIN, 0},
-        {NULL, svc->sigfd, ZMQ_POLLIN, 0},
-    };
-    for (;;) {
-        if (zmq_poll(items, 3, poll_ms) < 0 && zmq_errno() != EINTR)
-            break;
-        if (items[2].revents & ZMQ_POLLIN) {
-            log_info("workflow stopping (signal %d)", bus_signal_read(svc->sigfd));
-            break;
-        }
-        if (items[0].revents & ZMQ_POLLIN)
-            inbox_on_readable(svc->db, self->router, &self->inbox, 16);
-        if (items[1].revents & ZMQ_POLLIN)
-            outbox_pump_on_readable(self->pump, clock_mono_ms());
-        s_fire_clocks(self);
-        outbox_pump_tick(self->pump, clock_mono_ms());
-    }
-    zmq_close(self->router);
-    self->router = NULL;
-    int64_t left = outbox_pump_drain(self->pump, (int)config_int(svc->cfg, "drain_timeout_ms"));
-    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1,
-              "workflow stopped");
-    return 0;
+    service_loop_t loop = {.input = self->router,
+                           .pump = self->pump,
+                           .on_input = s_on_input,
+                           .on_tick = s_on_tick,
+                           .arg = self};
+    int rc = service_run(self->svc, &loop);
+    self->router = NULL; /* closed by service_run */
+    return rc;
 }
