@@ -1140,7 +1140,7 @@ static const char *s_smtp_command(s_smtp_txn_t *t, const char *line, int *data, 
         *quit = 1;
         return "221 2.0.0 bye\r\n";
     }
-    return "502 5.5.2 command not implemented\r\n";
+    return "502 5.5.2 command unknown to this sink\r\n";
 }
 
 static int s_smtp_is_end_of_data(const char *line, size_t n)
