@@ -613,6 +613,44 @@ Test(lifecycle, seed_001s_campaign_gives_its_bulletin_figure_by_figure_before_an
     cr_assert_eq(fig(b, "institutions", "new"), 0);
     json_decref(b);
 
+    /* the ledger's filters: JSON rows counted */
+    static const struct {
+        const char *filter;
+        int rows;
+    } ledgers[] = {
+        {"--track long_term", 13}, /* 3 long-term items and their 10 measures */
+        {"--status reopened", 1},  /* the relapsed item */
+        {"--status in_progress --track long_term", 6},
+        {"--unit sh-cgzf.oversight --track long_term", 5},
+        {"--leader 驻局纪检监察组组长 --status in_progress", 0},
+    };
+    for (size_t i = 0; i < sizeof ledgers / sizeof ledgers[0]; i++) {
+        snprintf(args, sizeof args, "ledger --round 2020-sh-xs6-cgzf %s --json", ledgers[i].filter);
+        static char big[1 << 18];
+        cr_assert_eq(ctl(big, sizeof big, args), 0, "%s", big);
+        json_error_t e;
+        json_t *rows = json_loads(big, 0, &e);
+        cr_assert(json_is_array(rows), "ledger %s: %s", ledgers[i].filter, e.text);
+        cr_expect_eq(json_array_size(rows), (size_t)ledgers[i].rows, "ledger %s: %zu rows",
+                     ledgers[i].filter, json_array_size(rows));
+        json_decref(rows);
+    }
+    /* with the real clock (2026), every unfinished task is long overdue */
+    cr_assert_eq(ctl(out, sizeof out, "ledger --round 2020-sh-xs6-cgzf --overdue --json"), 0);
+    json_error_t e;
+    json_t *rows = json_loads(out, 0, &e);
+    cr_assert(json_is_array(rows), "%s", e.text);
+    cr_assert_eq(json_array_size(rows), 7, "3 long-term items, their 3 open measures, item 1.2.2");
+    json_decref(rows);
+    /* one item's whole history, one command */
+    static char hist[1 << 18];
+    cr_assert_eq(ctl(hist, sizeof hist, "item --round 2020-sh-xs6-cgzf 1.2.2 --json"), 0);
+    cr_assert(strstr(hist, "\"action\": \"look_back_relapse\"") &&
+                  strstr(hist, "\"to\": \"reopened\"") && strstr(hist, "\"id\": \"1.2.2-4\""),
+              "%s", hist);
+    cr_assert_eq(ctl(out, sizeof out, "item --round 2020-sh-xs6-cgzf 9.9.9"), 1,
+                 "an unknown item is an error: %s", out);
+
     /* the Chinese text carries the same figures */
     cr_assert_eq(ctl(out, sizeof out, "bulletin --round 2020-sh-xs6-cgzf --as-of 2021-07-31"), 0);
     cr_assert(strstr(out, "巡视反馈的32项问题已经整改29项。提出整改措施99条,已经完成96条。"), "%s",
