@@ -111,6 +111,7 @@ typedef struct {
     long long id;
     int row;
     const char *due;
+    char event_id[IDS_UUID_LEN + 1];
 } s_fired_t;
 
 /* What the clock does is an event of its own: a new id, the actor "clock". */
@@ -143,6 +144,24 @@ static const char *s_action(const char *kind)
     return !strcmp(kind, "report_due") ? "report_missed" : kind;
 }
 
+/* How a step reads in a subject or a log line. */
+static const char *s_step_name(const char *kind)
+{
+    return !strcmp(kind, "red_card")      ? "red card"
+           : !strcmp(kind, "yellow_card") ? "yellow card"
+                                          : s_action(kind);
+}
+
+/* Red cards and interviews stand out as errors, the late steps as warnings. */
+static log_level_t s_step_level(const char *kind)
+{
+    if (!strcmp(kind, "red_card") || !strcmp(kind, "interview"))
+        return LOG_ERROR;
+    if (!strcmp(kind, "yellow_card") || !strcmp(kind, "overdue") || !strcmp(kind, "report_due"))
+        return LOG_WARN;
+    return LOG_INFO;
+}
+
 int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *fired)
 {
     *fired = 0;
@@ -155,16 +174,11 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
         return RC_ERR_DB;
     }
     int n = PQntuples(res);
-    if (n == 0) {
+    s_fired_t *order = n ? calloc((size_t)n, sizeof *order) : NULL;
+    if (n == 0 || !order) {
         PQclear(res);
         db_rollback(db);
-        return RC_OK;
-    }
-    s_fired_t *order = calloc((size_t)n, sizeof *order);
-    if (!order) {
-        PQclear(res);
-        db_rollback(db);
-        return RC_ERR_NOMEM;
+        return n == 0 ? RC_OK : RC_ERR_NOMEM;
     }
     for (int i = 0; i < n; i++) {
         order[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
@@ -182,42 +196,37 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
         const char *unit = PQgetvalue(res, i, 7), *task_kind = PQgetvalue(res, i, 8);
         s_clock_event_t ev;
         s_clock_event(&ev, server, db, o);
-        wf_ctx_t *ctx = &ev.ctx;
-        const char *event_id = ev.event_id;
-        rc = wf_history(ctx, round, task, s_action(kind), status, status, detail, NULL, day);
+        memcpy(order[k].event_id, ev.event_id, sizeof order[k].event_id);
+        rc = wf_history(&ev.ctx, round, task, s_action(kind), status, status, detail, NULL, day);
         char subject[512];
         snprintf(subject, sizeof subject, "round %s: %s %s: %s (%s)", round, task_kind, task,
-                 !strcmp(kind, "red_card")      ? "red card"
-                 : !strcmp(kind, "yellow_card") ? "yellow card"
-                                                : s_action(kind),
-                 detail);
+                 s_step_name(kind), detail);
         if (rc == RC_OK)
-            rc = wf_notify(ctx, kind, unit, subject, detail);
-        log_level_t level = !strcmp(kind, "red_card") || !strcmp(kind, "interview") ? LOG_ERROR
-                            : !strcmp(kind, "yellow_card") || !strcmp(kind, "overdue") ||
-                                    !strcmp(kind, "report_due")
-                                ? LOG_WARN
-                                : LOG_INFO;
-        log_field_t f[] = {LF_STR("kind", kind), LF_STR("task", task), LF_STR("round", round),
-                           LF_STR("day", day)};
-        log_event(level, event_id, unit, f, 4, "clock: %s %s %s: %s", task_kind, task,
-                  !strcmp(kind, "red_card")      ? "red card"
-                  : !strcmp(kind, "yellow_card") ? "yellow card"
-                                                 : s_action(kind),
-                  detail);
+            rc = wf_notify(&ev.ctx, kind, unit, subject, detail);
     }
-    free(order);
-    PQclear(res);
     if (rc == RC_OK)
         rc = wf_server_flush_notices(server);
     if (rc == RC_OK)
         rc = db_commit(db);
     if (rc != RC_OK) {
         db_rollback(db);
-        return rc;
+    } else {
+        /* only what has fired is logged: a rolled-back step fires again */
+        for (int k = 0; k < n; k++) {
+            int i = order[k].row;
+            const char *kind = PQgetvalue(res, i, 3), *task = PQgetvalue(res, i, 2);
+            log_field_t f[] = {LF_STR("kind", kind), LF_STR("task", task),
+                               LF_STR("round", PQgetvalue(res, i, 1)),
+                               LF_STR("day", PQgetvalue(res, i, 5))};
+            log_event(s_step_level(kind), order[k].event_id, PQgetvalue(res, i, 7), f, 4,
+                      "clock: %s %s %s: %s", PQgetvalue(res, i, 8), task, s_step_name(kind),
+                      PQgetvalue(res, i, 4));
+        }
+        *fired = n;
     }
-    *fired = n;
-    return RC_OK;
+    free(order);
+    PQclear(res);
+    return rc;
 }
 
 /* --- scheduled reports ------------------------------------------------------ */
@@ -312,7 +321,6 @@ int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int
             log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("kind", kind)}, 1,
                       "clock: %s report for the period to %s sent", kind, PQgetvalue(due, i, 2));
     }
-    int ndue = PQntuples(due);
     PQclear(due);
     if (rc == RC_OK)
         rc = wf_server_flush_notices(server);
@@ -322,7 +330,5 @@ int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int
         db_rollback(db);
         return rc;
     }
-    if (ndue == 0)
-        *sent = 0;
     return RC_OK;
 }

@@ -2,15 +2,20 @@
 #include "errors.h"
 #include "wf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 static const db_stmt_t s_insert_round = {
     "wf_insert_round",
-    "INSERT INTO inspection_round (round_id, group_name, target_unit, onsite_from, onsite_to,"
-    " feedback_date, kind, opened_by)"
-    " VALUES ($1, $2, $3, nullif($4, '')::date, nullif($5, '')::date, $6::date, $7, $8::uuid)"
-    " ON CONFLICT (round_id) DO NOTHING",
+    "WITH target AS (SELECT 1 FROM unit WHERE code = $3 AND role = 'unit'),"
+    " ins AS (INSERT INTO inspection_round (round_id, group_name, target_unit, onsite_from,"
+    "         onsite_to, feedback_date, kind, opened_by)"
+    "         SELECT $1, $2, $3, nullif($4, '')::date, nullif($5, '')::date, $6::date, $7,"
+    "                $8::uuid FROM target"
+    "         ON CONFLICT (round_id) DO NOTHING RETURNING 1)"
+    /* one round trip: whether the target is a unit, whether the round is new */
+    " SELECT EXISTS (SELECT 1 FROM target), EXISTS (SELECT 1 FROM ins)",
     8, 0};
 
 static const db_stmt_t s_insert_problem = {
@@ -22,24 +27,11 @@ static const db_stmt_t s_insert_problem = {
     " SELECT (SELECT target_unit FROM r), (SELECT count(*) FROM ins)",
     5, 0};
 
-static const db_stmt_t s_target_exists = {
-    "wf_target_exists", "SELECT 1 FROM unit WHERE code = $1 AND role = 'unit'", 1, 0};
-
 int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
 {
     int rc = wf_require_role(ctx, "inspection_office", "open_round");
     if (rc != RC_OK)
         return rc;
-    const char *probe[] = {ev->target_unit};
-    PGresult *found = db_run(ctx->db, &s_target_exists, probe, NULL, NULL);
-    if (!found)
-        return RC_ERR_DB;
-    int target_ok = PQntuples(found) == 1;
-    PQclear(found);
-    if (!target_ok)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_unit",
-                         "open_round.target_unit: \"%s\" is not a registered unit of role unit",
-                         ev->target_unit);
     const char *kind = ev->kind == RECTIFY__ROUND_KIND__LOOK_BACK ? "look_back" : "inspection";
     const char *params[] = {
         ev->round_id,      ev->group_name, ev->target_unit,   ev->onsite_from, ev->onsite_to,
@@ -47,8 +39,13 @@ int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
     PGresult *res = db_run(ctx->db, &s_insert_round, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
-    int inserted = strcmp(PQcmdTuples(res), "1") == 0;
+    bool target_ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    bool inserted = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     PQclear(res);
+    if (!target_ok)
+        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_unit",
+                         "open_round.target_unit: \"%s\" is not a registered unit of role unit",
+                         ev->target_unit);
     if (!inserted)
         return wf_refuse(ctx, RC_ERR_STATE, "round_exists",
                          "open_round.round_id: round \"%s\" is already open", ev->round_id);

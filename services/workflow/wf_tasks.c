@@ -127,6 +127,26 @@ static int s_notify_move(wf_ctx_t *ctx, const char *round_id, const char *task_i
                      subject, text ? text : "");
 }
 
+/* Moves the task, records detail (JSON, taken over; may be NULL) in its
+ * history and tells the responsible unit. */
+static int s_apply_move(wf_ctx_t *ctx, const transition_t *tr, const char *round_id,
+                        const char *task_id, const wf_task_t *t, const char *reason, json_t *detail,
+                        const char *day)
+{
+    char *text = NULL;
+    if (detail) {
+        text = json_dumps(detail, JSON_COMPACT);
+        json_decref(detail);
+        if (!text)
+            return RC_ERR_NOMEM;
+    }
+    int rc = s_move(ctx, tr, round_id, task_id, t, reason, text, day);
+    free(text);
+    if (rc != RC_OK)
+        return rc;
+    return s_notify_move(ctx, round_id, task_id, t, tr, reason);
+}
+
 /* The common shape: check, move, tell. */
 static int s_simple(wf_ctx_t *ctx, const char *event, const char *action, const char *round_id,
                     const char *task_id, const char *reason, const char *on_date)
@@ -137,9 +157,7 @@ static int s_simple(wf_ctx_t *ctx, const char *event, const char *action, const 
     int rc = s_begin(ctx, event, action, round_id, task_id, on_date, &t, &tr, day);
     if (rc != RC_OK)
         return rc;
-    if ((rc = s_move(ctx, tr, round_id, task_id, &t, reason, NULL, day)) != RC_OK)
-        return rc;
-    return s_notify_move(ctx, round_id, task_id, &t, tr, reason);
+    return s_apply_move(ctx, tr, round_id, task_id, &t, reason, NULL, day);
 }
 
 int wf_start(wf_ctx_t *ctx, const Rectify__Start *ev)
@@ -186,15 +204,9 @@ static int s_report(wf_ctx_t *ctx, const char *event, const char *action, const 
         json_array_append_new(list, json_string(evidence[i]->sha256));
     }
     json_t *d = json_pack("{s:o}", "evidence", list);
-    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
-    if (!detail)
+    if (!d)
         return RC_ERR_NOMEM;
-    rc = s_move(ctx, tr, round_id, task_id, &t, text, detail, day);
-    free(detail);
-    if (rc != RC_OK)
-        return rc;
-    return s_notify_move(ctx, round_id, task_id, &t, tr, text);
+    return s_apply_move(ctx, tr, round_id, task_id, &t, text, d, day);
 }
 
 int wf_report_progress(wf_ctx_t *ctx, const Rectify__ReportProgress *ev)
@@ -242,9 +254,7 @@ int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
                              "write_off: item %s has %ld measure(s) not written off (%s)",
                              ev->task_id, open, which);
     }
-    if ((rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->note, NULL, day)) != RC_OK)
-        return rc;
-    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->note);
+    return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->note, NULL, day);
 }
 
 int wf_reject_write_off(wf_ctx_t *ctx, const Rectify__RejectWriteOff *ev)
@@ -255,10 +265,13 @@ int wf_reject_write_off(wf_ctx_t *ctx, const Rectify__RejectWriteOff *ev)
 
 static const db_stmt_t s_reassign = {
     "wf_reassign",
-    "UPDATE task SET lead_leader = coalesce(nullif($3, ''), lead_leader),"
+    "WITH old AS (SELECT lead_leader, responsible_unit FROM task"
+    "             WHERE round_id = $1 AND task_id = $2)"
+    " UPDATE task SET lead_leader = coalesce(nullif($3, ''), lead_leader),"
     " responsible_unit = coalesce(nullif($4, ''), responsible_unit), updated_at = now()"
     " WHERE round_id = $1 AND task_id = $2"
-    " RETURNING lead_leader, responsible_unit",
+    " RETURNING (SELECT coalesce(lead_leader, '') FROM old), lead_leader,"
+    " (SELECT coalesce(responsible_unit, '') FROM old), responsible_unit",
     4, 0};
 static const db_stmt_t s_new_deadline = {
     "wf_new_deadline",
@@ -298,18 +311,13 @@ int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
     PGresult *res = db_run(ctx->db, &s_reassign, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
-    json_t *d = json_pack("{s:[s,s],s:[s,s]}", "responsible_unit", t.responsible_unit,
-                          PQgetvalue(res, 0, 1), "lead_leader", "", PQgetvalue(res, 0, 0));
+    json_t *d =
+        json_pack("{s:[s,s],s:[s,s]}", "lead_leader", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                  "responsible_unit", PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
     PQclear(res);
-    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
-    if (!detail)
+    if (!d)
         return RC_ERR_NOMEM;
-    rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, detail, day);
-    free(detail);
-    if (rc != RC_OK)
-        return rc;
-    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->reason);
+    return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, d, day);
 }
 
 int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
@@ -327,15 +335,9 @@ int wf_change_deadline(wf_ctx_t *ctx, const Rectify__ChangeDeadline *ev)
         return RC_ERR_DB;
     json_t *d = json_pack("{s:[s,s]}", "deadline", PQgetvalue(res, 0, 0), ev->deadline);
     PQclear(res);
-    char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
-    if (!detail)
+    if (!d)
         return RC_ERR_NOMEM;
-    rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, detail, day);
-    free(detail);
-    if (rc != RC_OK)
-        return rc;
-    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->reason);
+    return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->reason, d, day);
 }
 
 int wf_record_look_back(wf_ctx_t *ctx, const Rectify__RecordLookBack *ev)
@@ -363,7 +365,5 @@ int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
                          "close_by_decision: %s %s is %s; only long-term tasks close by decision "
                          "(others are written off)",
                          t.kind, ev->task_id, *t.track ? t.track : "unassigned");
-    if ((rc = s_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->decision, NULL, day)) != RC_OK)
-        return rc;
-    return s_notify_move(ctx, ev->round_id, ev->task_id, &t, tr, ev->decision);
+    return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->decision, NULL, day);
 }

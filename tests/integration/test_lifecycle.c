@@ -660,3 +660,96 @@ Test(lifecycle, seed_001s_campaign_gives_its_bulletin_figure_by_figure_before_an
               "%s", out);
     cr_assert(strstr(out, "已新建制度19项,修订完善7项,拟修订和完善3项。"), "%s", out);
 }
+
+Test(lifecycle, every_unknown_or_repeated_reference_is_refused_by_name_and_changes_nothing)
+{
+    long long history = testdb_number(&c.db, "SELECT count(*) FROM task_history");
+    EXPECT_REFUSED("unit_exists", "unit \"sh-cgzf.a\" is already registered",
+                   "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"sh-cgzf.a\",\"name\":\"甲\","
+                   "\"role\":\"UNIT\"}}");
+    EXPECT_REFUSED("unknown_unit", "register_unit.parent: no unit \"nowhere\"",
+                   "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"x\",\"name\":\"x\","
+                   "\"parent\":\"nowhere\",\"role\":\"UNIT\"}}");
+    EXPECT_REFUSED("unknown_unit",
+                   "open_round.target_unit: \"sh-cgzf.team\" is not a registered unit of role unit",
+                   "{\"unit\":\"inspection-office\",\"open_round\":{\"round_id\":\"R9\",\"group_"
+                   "name\":\"g\",\"target_unit\":\"sh-cgzf.team\",\"feedback_date\":\"2021-01-29\","
+                   "\"kind\":\"INSPECTION\"}}");
+    EXPECT_REFUSED("unknown_round", "post_problem.round_id: no round \"R9\"",
+                   "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"R9\","
+                   "\"problem_id\":\"1\",\"aspect\":\"a\",\"title\":\"t\"}}");
+    EXPECT_REFUSED("problem_exists", "problem \"1\" of round \"" ROUND "\" is already posted",
+                   "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"1\",\"aspect\":\"a\",\"title\":\"t\"}}");
+    EXPECT_REFUSED("unknown_round", "post_item.round_id: no round \"R9\"",
+                   "{\"unit\":\"sh-cgzf\",\"post_item\":{\"round_id\":\"R9\",\"problem_id\":\"1\","
+                   "\"item_id\":\"J\",\"title\":\"t\"}}");
+    EXPECT_REFUSED("unknown_problem", "post_item.problem_id: no problem \"7\"",
+                   "{\"unit\":\"sh-cgzf\",\"post_item\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"7\",\"item_id\":\"J\",\"title\":\"t\"}}");
+    EXPECT_REFUSED("task_exists", "post_item.item_id: \"I\" already exists",
+                   "{\"unit\":\"sh-cgzf\",\"post_item\":{\"round_id\":\"" ROUND
+                   "\",\"problem_id\":\"1\",\"item_id\":\"I\",\"title\":\"t\"}}");
+    EXPECT_REFUSED("unknown_item", "add_measure.item_id: no item \"Z\"",
+                   "{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"Z\",\"measure_id\":\"Z-1\",\"title\":\"t\"}}");
+    EXPECT_REFUSED("unknown_task", "start.task_id: no item or measure \"Z-1\"",
+                   "{\"unit\":\"sh-cgzf\",\"start\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"Z-1\"}}");
+    EXPECT_REFUSED("unknown_task", "assign.task_id: no item or measure \"Z-1\"",
+                   "{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"Z-1\",\"lead_leader\":\"l\",\"responsible_unit\":\"sh-cgzf."
+                   "a\",\"deadline\":\"2021-06-30\",\"track\":\"FIX_NOW\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"record_institution\":{\"round_id\":\"" ROUND
+                   "\",\"institution_id\":\"I1\",\"kind\":\"NEW\",\"title\":\"制度\"}}");
+    EXPECT_REFUSED("institution_exists", "\"I1\" is already recorded",
+                   "{\"unit\":\"sh-cgzf\",\"record_institution\":{\"round_id\":\"" ROUND
+                   "\",\"institution_id\":\"I1\",\"kind\":\"REVISED\",\"title\":\"制度\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"record_accountability\":{\"round_id\":\"" ROUND
+                   "\",\"action_id\":\"A1\",\"kind\":\"CRITICISM\",\"persons\":1,\"amount_yuan\":"
+                   "\"100.50\"}}");
+    EXPECT_REFUSED("action_exists", "\"A1\" is already recorded",
+                   "{\"unit\":\"sh-cgzf.team\",\"record_accountability\":{\"round_id\":\"" ROUND
+                   "\",\"action_id\":\"A1\",\"kind\":\"CRITICISM\",\"persons\":2}}");
+    cr_assert_eq(
+        testdb_number(&c.db, "SELECT amount_fen FROM accountability WHERE action_id = 'A1'"),
+        10050);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM task_history"), history);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM unit WHERE code = 'x'"), 0);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM institution"), 1);
+}
+
+Test(lifecycle, reassign_and_look_back_need_what_they_change_and_record_old_and_new)
+{
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf\",\"add_measure\":{\"round_id\":\"" ROUND
+                   "\",\"item_id\":\"I\",\"measure_id\":\"G\",\"title\":\"措施\"}}");
+    char buf[4096];
+    path_to("closed", "G", buf, sizeof buf);
+    size_t n;
+    post_item_t *its = cluster_post_json(&c, buf, &n);
+    cluster_free_items(its, n);
+    cluster_wait_applied(&c);
+    EXPECT_REFUSED("missing_field", "record_look_back.finding: a relapse needs its finding",
+                   "{\"unit\":\"sh-cgzf.team\",\"record_look_back\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"G\",\"result\":\"RELAPSE\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"record_look_back\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"G\",\"result\":\"RELAPSE\",\"finding\":\"问题反弹\"}}");
+    EXPECT_REFUSED("missing_field", "reassign: name a new lead_leader or responsible_unit",
+                   "{\"unit\":\"sh-cgzf.team\",\"reassign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"G\",\"reason\":\"r\"}}");
+    EXPECT_REFUSED("unknown_unit", "reassign.responsible_unit: other is not a unit under sh-cgzf",
+                   "{\"unit\":\"sh-cgzf.team\",\"reassign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"G\",\"responsible_unit\":\"other\",\"reason\":\"r\"}}");
+    EXPECT_APPLIED("{\"unit\":\"sh-cgzf.team\",\"reassign\":{\"round_id\":\"" ROUND
+                   "\",\"task_id\":\"G\",\"lead_leader\":\"副局长\",\"responsible_unit\":\"sh-cgzf."
+                   "b\",\"reason\":\"职责调整\"}}");
+    char row[512];
+    testdb_text(&c.db,
+                "SELECT detail::text FROM task_history WHERE task_id = 'G' AND action = 'reassign'",
+                row, sizeof row);
+    cr_assert_str_eq(row, "{\"lead_leader\": [\"局长\", \"副局长\"], \"responsible_unit\": "
+                          "[\"sh-cgzf.a\", \"sh-cgzf.b\"]}");
+    char st[32];
+    task_status("G", st, sizeof st);
+    cr_assert_str_eq(st, "reopened");
+}
