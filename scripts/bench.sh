@@ -8,9 +8,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 events=${1:-50000}
-scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+scripts/build.sh
 base=$(scripts/pg-start.sh)
 psql "$base" -qc "DROP DATABASE IF EXISTS rectify_bench" -c "CREATE DATABASE rectify_bench"
 export RECTIFY_DB="$base dbname=rectify_bench"

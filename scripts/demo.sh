@@ -13,12 +13,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-jobs=$(nproc 2>/dev/null || echo 2)
 
-scripts/install-deps.sh
-echo "== build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs" >/dev/null
+echo "== install and build"
+scripts/build.sh
 echo "== private PostgreSQL, database rectify_demo"
 scripts/services.sh stop
 base=$(scripts/pg-start.sh)

@@ -8,11 +8,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-scripts/install-deps.sh
-
-echo "== build (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs" >/dev/null
+echo "== install and build (RelWithDebInfo)"
+scripts/build.sh
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRECTIFY_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null

@@ -90,6 +90,15 @@ static void s_today(db_t *db, char out[11])
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* Connects and reads today's date by the one clock; NULL when it cannot connect. */
+static db_t *s_connect(const config_t *cfg, char today[11])
+{
+    db_t *db = ctl_connect(cfg);
+    if (db)
+        s_today(db, today);
+    return db;
+}
+
 static void s_print_json(json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
@@ -174,11 +183,10 @@ int ctl_ledger(const config_t *cfg, int argc, char **argv)
     int rc = s_parse("ledger", argc, argv, &a, 0);
     if (rc)
         return rc;
-    db_t *db = ctl_connect(cfg);
+    char today[11];
+    db_t *db = s_connect(cfg, today);
     if (!db)
         return 1;
-    char today[11];
-    s_today(db, today);
     const char *params[] = {a.round,
                             a.unit ? a.unit : "",
                             a.status ? a.status : "",
@@ -421,11 +429,10 @@ int ctl_bulletin(const config_t *cfg, int argc, char **argv)
     int rc = s_parse("bulletin", argc, argv, &a, 0);
     if (rc)
         return rc;
-    db_t *db = ctl_connect(cfg);
+    char today[11];
+    db_t *db = s_connect(cfg, today);
     if (!db)
         return 1;
-    char today[11];
-    s_today(db, today);
     const char *as_of = a.as_of ? a.as_of : today;
     const char *params[] = {a.round, as_of};
     PGresult *res = db_run(db, &s_bulletin, params, NULL, NULL);
@@ -478,11 +485,10 @@ int ctl_report(const config_t *cfg, int argc, char **argv)
     int rc = s_parse("report", argc - 1, argv + 1, &a, 0);
     if (rc)
         return rc;
-    db_t *db = ctl_connect(cfg);
+    char today[11];
+    db_t *db = s_connect(cfg, today);
     if (!db)
         return 1;
-    char today[11];
-    s_today(db, today);
     const char *params[] = {a.round, a.as_of ? a.as_of : today};
     PGresult *res =
         db_run(db, !strcmp(kind, "weekly") ? &s_weekly : &s_monthly, params, NULL, NULL);
