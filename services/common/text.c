@@ -1,0 +1,118 @@
+/* text.c: UTF-8 as PostgreSQL accepts it; cutting on character boundaries. */
+#include "text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+size_t text_char_len(const unsigned char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return c == 0 ? 0 : 1;
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below U+0800 */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates U+D800..U+DFFF */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong below U+10000 */
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0; /* a continuation byte, C0/C1 (overlong), F5..FF */
+    }
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+text_verdict_t text_check(const char *s, size_t len, size_t max, size_t *bad_at)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    text_verdict_t v = TEXT_OK;
+    while (i < len) {
+        if (p[i] == 0) {
+            v = TEXT_NUL;
+            break;
+        }
+        size_t n = text_char_len(p + i, len - i);
+        if (n == 0) {
+            v = TEXT_INVALID;
+            break;
+        }
+        i += n;
+    }
+    if (v == TEXT_OK && max > 0 && len > max) {
+        v = TEXT_TOO_LONG;
+        i = text_prefix(s, max);
+    }
+    if (bad_at)
+        *bad_at = v == TEXT_OK ? len : i;
+    return v;
+}
+
+size_t text_prefix(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strnlen(s, max + 4);
+    size_t i = 0;
+    while (i < len) {
+        size_t n = text_char_len(p + i, len - i);
+        if (n == 0 || i + n > max)
+            break;
+        i += n;
+    }
+    return i;
+}
+
+bool text_cut(char *out, size_t size, const char *s)
+{
+    if (size == 0)
+        return false;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t len = strlen((const char *)p), i = 0, o = 0;
+    while (i < len) {
+        size_t n = text_char_len(p + i, len - i);
+        const unsigned char *src = p + i;
+        size_t take = n;
+        if (n == 0) { /* an invalid byte: one '?' for it */
+            src = (const unsigned char *)"?";
+            take = 1;
+            n = 1;
+        }
+        if (o + take > size - 1)
+            break;
+        memcpy(out + o, src, take);
+        o += take;
+        i += n;
+    }
+    out[o] = '\0';
+    return i == len;
+}
+
+bool text_printf(char *out, size_t size, const char *fmt, ...)
+{
+    if (size == 0)
+        return false;
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    bool whole = text_cut(out, size, buf);
+    return whole && n >= 0 && (size_t)n < sizeof buf;
+}
