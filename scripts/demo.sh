@@ -30,6 +30,7 @@ ctl=build/services/rectifyctl
 round=2020-sh-xs6-cgzf
 demo=deploy/demo
 mkdir -p var/log
+rm -f var/log/demo-progress.jsonl
 
 # follow the live logs while the campaign runs: errors and warnings only
 build/services/rectify-tail --level warn --timeout-ms 600000 >var/log/demo-tail.txt &
@@ -53,8 +54,21 @@ echo "== the campaign"
 $ctl clock set 2021-02-01T00:00:00Z >/dev/null
 post units
 post round
+$ctl clock set 2021-02-02T00:00:00Z >/dev/null
 $ctl import --round "$round" --unit sh-cgzf --on 2021-02-02 "$demo/seed001-plan.csv"
-post progress
+# The units post their progress day by day, as it happens: the simulated
+# clock moves to each day before that day's events (an event dated after
+# today is refused), and the clocks fire on their own days in between.
+days=$(grep -o '"on_date": "[0-9-]*"' "$demo/seed001-progress.jsonl" | cut -d'"' -f4 | sort -u)
+ndays=0
+for day in $days; do
+  $ctl clock set "${day}T00:00:00Z" >/dev/null
+  grep -F "\"on_date\": \"$day\"" "$demo/seed001-progress.jsonl" >"var/log/demo-day.jsonl"
+  $ctl post var/log/demo-day.jsonl >>"var/log/demo-progress.jsonl" \
+    || { echo "events of $day were refused:"; grep -v '"outcome":"applied"' var/log/demo-progress.jsonl | head; exit 1; }
+  ndays=$((ndays + 1))
+done
+echo "$(wc -l <var/log/demo-progress.jsonl) events of $ndays days posted from seed001-progress.jsonl, all applied"
 
 echo
 echo "== rectifyctl item --round $round 1.2.2  (the item the look-back reopened)"

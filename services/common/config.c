@@ -38,6 +38,9 @@ const cfg_spec_t config_table[] = {
      "re-send what the next service has not acknowledged after this long"},
     {"poll_interval_ms", CFG_INT, "50", 1, 10000, NULL,
      "how often an idle service looks for outbox rows written by other processes"},
+    {"quarantine_after", CFG_INT, "5", 1, 1000, NULL,
+     "an event that keeps failing (not for its data, not for the connection) is quarantined "
+     "after this many tries (rectifyctl dead-events, requeue); the pipeline goes on"},
     {"drain_timeout_ms", CFG_INT, "3000", 0, 600000, NULL,
      "on SIGTERM, how long to wait for in-flight batches to be acknowledged"},
     {"sim_clock", CFG_BOOL, "false", 0, 0, NULL,

@@ -114,6 +114,7 @@ PGresult *db_run(db_t *self, const db_stmt_t *stmt, const char *const *values, c
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         self->sqlstate[0] = '\0';
+        self->error[0] = '\0';
         return res;
     }
     s_note_error(self, stmt->name, res);
@@ -155,6 +156,26 @@ void db_rollback(db_t *self)
 {
     if (PQtransactionStatus(self->conn) != PQTRANS_IDLE)
         PQclear(PQexec(self->conn, "ROLLBACK"));
+}
+
+db_fault_t db_fault_of(const char *sqlstate)
+{
+    if (!sqlstate || !*sqlstate)
+        return DB_FAULT_TRANSIENT; /* no answer from the server at all */
+    static const char *const transient[] = {"08", "53", "57", "58", "40001", "40P01", "55P03"};
+    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
+        if (strncmp(sqlstate, transient[i], strlen(transient[i])) == 0)
+            return DB_FAULT_TRANSIENT;
+    if (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0)
+        return DB_FAULT_DATA;
+    return DB_FAULT_OTHER;
+}
+
+db_fault_t db_fault(const db_t *self)
+{
+    if (!self->error[0] && !self->sqlstate[0])
+        return DB_FAULT_NONE;
+    return db_fault_of(self->sqlstate);
 }
 
 const char *db_sqlstate(const db_t *self)

@@ -46,6 +46,19 @@ int db_begin(db_t *self);
 int db_commit(db_t *self);
 void db_rollback(db_t *self);
 
+/* What kind of failure the last one was (from its SQLSTATE):
+ * - DB_FAULT_TRANSIENT: the connection or the server (classes 08, 53, 57,
+ *   58, serialization failure 40001, deadlock 40P01, lock not available
+ *   55P03, or no SQLSTATE at all: the connection is gone). Try again later;
+ *   the data is not to blame.
+ * - DB_FAULT_DATA: the data (classes 22 data exception, 23 integrity
+ *   constraint). Trying the same data again fails the same way: refuse it.
+ * - DB_FAULT_OTHER: anything else (a bug in a statement, a raised
+ *   exception). Retried a bounded number of times, then quarantined. */
+typedef enum { DB_FAULT_NONE = 0, DB_FAULT_TRANSIENT, DB_FAULT_DATA, DB_FAULT_OTHER } db_fault_t;
+db_fault_t db_fault_of(const char *sqlstate);
+db_fault_t db_fault(const db_t *self);
+
 /* The last failure's SQLSTATE ("" if none or the connection failed) and text. */
 const char *db_sqlstate(const db_t *self);
 const char *db_error(const db_t *self);

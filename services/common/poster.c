@@ -1,5 +1,6 @@
 /* poster.c: windowed, re-sending client of intake. */
 #include "poster.h"
+#include "text.h"
 #include "bus.h"
 #include "clock.h"
 #include "errors.h"
@@ -142,12 +143,15 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
             if (!ack)
                 continue;
             post_item_t *it = s_index_find(&ix, items, ack->event_id);
-            if (it) {
+            if (it && ack->status == RECTIFY__ACK_STATUS__RETRY_LATER) {
+                /* nothing stored: send the same bytes again once the wait is over */
+                sent_at[it - items] = clock_mono_ms() + ack->retry_after_ms - opts->timeout_ms;
+            } else if (it) {
                 it->status = ack->status == RECTIFY__ACK_STATUS__ACCEPTED    ? POST_ACCEPTED
                              : ack->status == RECTIFY__ACK_STATUS__DUPLICATE ? POST_DUPLICATE
                                                                              : POST_REJECTED;
                 snprintf(it->code, sizeof it->code, "%s", ack->code);
-                snprintf(it->message, sizeof it->message, "%s", ack->message);
+                text_cut(it->message, sizeof it->message, ack->message);
                 it->answered_us = clock_mono_us();
                 done++;
                 in_flight--;

@@ -79,6 +79,19 @@ size_t text_prefix(const char *s, size_t max)
     return i;
 }
 
+/* True when the n bytes at s are the start of a character cut short: a lead
+ * byte followed only by continuation bytes, fewer than it needs. */
+static bool s_cut_short(const unsigned char *s, size_t n)
+{
+    size_t need = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (need == 0 || n >= need || s[0] > 0xF4)
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return false;
+    return true;
+}
+
 bool text_cut(char *out, size_t size, const char *s)
 {
     if (size == 0)
@@ -89,6 +102,8 @@ bool text_cut(char *out, size_t size, const char *s)
         size_t n = text_char_len(p + i, len - i);
         const unsigned char *src = p + i;
         size_t take = n;
+        if (n == 0 && s_cut_short(p + i, len - i))
+            break;    /* a character cut off at the end (by snprintf, say): drop it */
         if (n == 0) { /* an invalid byte: one '?' for it */
             src = (const unsigned char *)"?";
             take = 1;

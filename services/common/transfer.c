@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "log.h"
+#include "text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -299,12 +300,78 @@ static const db_stmt_t s_cursor_set = {"inbox_cursor_set",
                                        " updated_at = now() WHERE consumer = $1 AND source = $2",
                                        3, 0};
 
-int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *batch,
-                      int64_t *applied_through, bool *gap)
+static const db_stmt_t s_quarantine = {
+    "inbox_quarantine",
+    "INSERT INTO dead_event (consumer, source, seq, event_id, payload, sqlstate, error, attempts)"
+    " VALUES ($1, $2, $3::bigint, $4::uuid, $5::bytea, $6, $7, $8::int)"
+    " ON CONFLICT (consumer, source, seq) DO NOTHING",
+    8, 0};
+
+#define MAX_SET_ASIDE 64
+
+/* An item this call applies differently: refused for its data, or quarantined. */
+typedef struct {
+    int64_t seq;
+    bool quarantine;
+    int attempts;
+    char sqlstate[6];
+    char error[256];
+} set_aside_t;
+
+typedef struct {
+    set_aside_t items[MAX_SET_ASIDE];
+    int n;
+} set_aside_list_t;
+
+static const set_aside_t *s_set_aside_find(const set_aside_list_t *l, int64_t seq)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->items[i].seq == seq)
+            return &l->items[i];
+    return NULL;
+}
+
+static int s_quarantine_item(db_t *db, const inbox_opts_t *opts, const char *source,
+                             const Rectify__Transfer *item, const set_aside_t *why)
+{
+    char seq[24], attempts[16];
+    snprintf(seq, sizeof seq, "%" PRId64, item->seq);
+    snprintf(attempts, sizeof attempts, "%d", why->attempts);
+    /* a bytea parameter in text form: PostgreSQL's hex escape */
+    size_t hexlen = 2 + 2 * item->payload.len + 1;
+    char *hex = malloc(hexlen);
+    if (!hex)
+        return RC_ERR_NOMEM;
+    hex[0] = '\\';
+    hex[1] = 'x';
+    for (size_t i = 0; i < item->payload.len; i++)
+        snprintf(hex + 2 + 2 * i, 3, "%02x", item->payload.data[i]);
+    hex[hexlen - 1] = '\0';
+    const char *params[] = {opts->consumer, source,     seq,     item->event_id, hex,
+                            why->sqlstate,  why->error, attempts};
+    int rc = db_do(db, &s_quarantine, params);
+    free(hex);
+    if (rc == RC_OK)
+        log_event(LOG_ERROR, item->event_id, NULL,
+                  (log_field_t[]){LF_STR("source", source), LF_INT("seq", item->seq),
+                                  LF_STR("sqlstate", why->sqlstate)},
+                  3, "inbox: quarantined after %d tries (%s); the pipeline goes on past it",
+                  why->attempts, why->error);
+    return rc;
+}
+
+/* One try at a batch: applies the new items in order (those set aside are
+ * refused or quarantined instead), flushes, moves the cursor, commits. On
+ * failure everything is rolled back and *failed_seq names the item whose
+ * apply failed (0 when the failure was not in one item's apply). */
+static int s_try_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
+                       const set_aside_list_t *aside, size_t limit, int64_t *applied_through,
+                       bool *gap, int64_t *failed_seq)
 {
     const char *params[3] = {opts->consumer, batch->source, NULL};
     int rc = RC_ERR_DB;
     *gap = false;
+    *failed_seq = 0;
     if (opts->batch)
         opts->batch(opts->arg, INBOX_BEGIN);
     if (db_ensure(db) != RC_OK || db_begin(db) != RC_OK)
@@ -317,7 +384,8 @@ int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *
     int64_t cursor = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     int64_t start = cursor;
-    for (size_t i = 0; i < batch->n_items; i++) {
+    size_t taken = 0;
+    for (size_t i = 0; i < batch->n_items && taken < limit; i++) {
         const Rectify__Transfer *item = batch->items[i];
         if (item->seq <= cursor)
             continue; /* a repeat: already applied */
@@ -329,10 +397,19 @@ int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *
                       3, "inbox: gap before this item; waiting for the sender to send again");
             break;
         }
-        rc = opts->apply(opts->arg, item);
-        if (rc != RC_OK)
+        const set_aside_t *why = s_set_aside_find(aside, item->seq);
+        if (why && why->quarantine)
+            rc = s_quarantine_item(db, opts, batch->source, item, why);
+        else if (why)
+            rc = opts->refuse(opts->arg, item, why->sqlstate, why->error);
+        else
+            rc = opts->apply(opts->arg, item);
+        if (rc != RC_OK) {
+            *failed_seq = item->seq;
             goto out_rollback;
+        }
         cursor = item->seq;
+        taken++;
     }
     if (cursor != start) {
         if (opts->batch && (rc = opts->batch(opts->arg, INBOX_FLUSH)) != RC_OK)
@@ -344,6 +421,8 @@ int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *
             rc = RC_ERR_DB;
             goto out_rollback;
         }
+        if (opts->fence && (rc = opts->fence(opts->arg)) != RC_OK)
+            goto out_rollback;
     }
     if (db_commit(db) != RC_OK) {
         rc = RC_ERR_DB;
@@ -359,6 +438,84 @@ out_rollback:
     if (rc == RC_OK)
         rc = RC_ERR_DB;
     return rc;
+}
+
+/* The first item of the batch the cursor has not passed yet: the one to
+ * blame for a failure outside any item's apply when the batch is one item. */
+static int64_t s_first_new(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *batch)
+{
+    const char *params[] = {opts->consumer, batch->source};
+    PGresult *res = db_run(db, &s_cursor_lock, params, NULL, NULL);
+    if (!res)
+        return 0;
+    int64_t cursor = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    PQclear(res);
+    for (size_t i = 0; i < batch->n_items; i++)
+        if (batch->items[i]->seq == cursor + 1)
+            return cursor + 1;
+    return 0;
+}
+
+/* Counts a failure of item seq for a reason that is not the connection;
+ * returns how often in a row it has failed. */
+static int s_count_failure(inbox_opts_t *opts, const char *source, int64_t seq)
+{
+    if (opts->failing.seq != seq || strcmp(opts->failing.source, source) != 0) {
+        snprintf(opts->failing.source, sizeof opts->failing.source, "%s", source);
+        opts->failing.seq = seq;
+        opts->failing.count = 0;
+    }
+    return ++opts->failing.count;
+}
+
+int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
+                      int64_t *applied_through, bool *gap)
+{
+    set_aside_list_t aside = {.n = 0};
+    size_t limit = batch->n_items;
+    for (;;) {
+        int64_t failed_seq = 0;
+        int rc = s_try_batch(db, opts, batch, &aside, limit, applied_through, gap, &failed_seq);
+        if (rc == RC_OK && limit < batch->n_items && !*gap) {
+            limit = batch->n_items; /* the item alone passed: now the rest */
+            continue;
+        }
+        if (rc == RC_OK)
+            return RC_OK;
+        db_fault_t fault = rc == RC_ERR_DB      ? db_fault(db)
+                           : rc == RC_ERR_NOMEM ? DB_FAULT_TRANSIENT
+                           : rc == RC_ERR_STATE ? DB_FAULT_TRANSIENT /* fenced off */
+                                                : DB_FAULT_DATA;
+        if (fault == DB_FAULT_TRANSIENT || fault == DB_FAULT_NONE)
+            return rc; /* the database or this process, not the data: try again later */
+        if (failed_seq == 0 && limit > 1) {
+            limit = 1; /* the failure was in the batch as a whole: find its item */
+            continue;
+        }
+        if (failed_seq == 0)
+            failed_seq = s_first_new(db, opts, batch);
+        if (failed_seq == 0 || aside.n == MAX_SET_ASIDE)
+            return rc;
+        set_aside_t *why = &aside.items[aside.n];
+        memset(why, 0, sizeof *why);
+        why->seq = failed_seq;
+        snprintf(why->sqlstate, sizeof why->sqlstate, "%s",
+                 rc == RC_ERR_DB ? db_sqlstate(db) : "XX000");
+        text_cut(why->error, sizeof why->error, rc == RC_ERR_DB ? db_error(db) : rc_name(rc));
+        if (fault == DB_FAULT_OTHER) {
+            why->attempts = s_count_failure(opts, batch->source, failed_seq);
+            if (why->attempts < opts->quarantine_after)
+                return rc; /* maybe it passes next time */
+            why->quarantine = true;
+        } else {
+            why->attempts = 1;
+            why->quarantine = opts->refuse == NULL || rc != RC_ERR_DB;
+        }
+        if (s_set_aside_find(&aside, failed_seq))
+            return rc; /* set aside already and still failing: leave it to the next try */
+        aside.n++;
+        limit = batch->n_items;
+    }
 }
 
 static void s_reply(void *router, zmq_msg_t *identity, const char *source, int64_t through,
@@ -377,7 +534,7 @@ static void s_reply(void *router, zmq_msg_t *identity, const char *source, int64
         zmq_send(router, buf, len, ZMQ_DONTWAIT);
 }
 
-int inbox_on_readable(db_t *db, void *router, const inbox_opts_t *opts, int max_msgs)
+int inbox_on_readable(db_t *db, void *router, inbox_opts_t *opts, int max_msgs)
 {
     for (int m = 0; m < max_msgs; m++) {
         zmq_msg_t identity, body;

@@ -12,7 +12,17 @@
  * with the cursor of the highest applied sequence. A sequence at or below the
  * cursor is a repeat and is skipped; one past cursor + 1 (a gap, after a
  * receiver crash lost earlier frames) stops the batch there and is reported,
- * so the sender re-sends in order. Effectively once, in order. */
+ * so the sender re-sends in order. Effectively once, in order.
+ *
+ * Refused, not failed: when the database refuses one item's data (SQLSTATE
+ * classes 22, 23), the batch is rolled back and applied again with that item
+ * refused (opts->refuse records why) or, for a consumer without refusals,
+ * quarantined; the rest of the batch goes on. An item that fails for another
+ * reason (not the connection) quarantine_after times in a row is quarantined:
+ * stored in dead_event with its SQLSTATE, skipped, and requeued later by an
+ * operator (rectifyctl requeue). Connection and server failures are only
+ * retried: they say nothing about the data. So one item can hold the others
+ * back for at most quarantine_after tries. */
 #ifndef RECTIFY_TRANSFER_H
 #define RECTIFY_TRANSFER_H
 
@@ -66,20 +76,36 @@ typedef enum {
  * (INBOX_BEGIN for every batch). May be NULL. */
 typedef int (*inbox_batch_fn)(void *arg, inbox_phase_t phase);
 
+/* Records, inside the batch's transaction, that the database refused the
+ * item's data (sqlstate, error). Return 0, or a negative rc. */
+typedef int (*inbox_refuse_fn)(void *arg, const Rectify__Transfer *item, const char *sqlstate,
+                               const char *error);
+
 typedef struct {
     const char *consumer; /* this service, e.g. "workflow" */
     inbox_apply_fn apply;
     inbox_batch_fn batch;
+    inbox_refuse_fn refuse; /* may be NULL: refused data is quarantined */
     void *arg;
-    size_t max_frame; /* larger Batch frames are dropped (logged) */
+    size_t max_frame;     /* larger Batch frames are dropped (logged) */
+    int quarantine_after; /* tries of an item failing for other reasons */
+    /* The item that failed last, and how often in a row (kept between batches). */
+    struct {
+        char source[32];
+        int64_t seq;
+        int count;
+    } failing;
+    /* Called, when not NULL, just before each commit: a negative rc rolls the
+     * batch back (the standby fencing check). */
+    int (*fence)(void *arg);
 } inbox_opts_t;
 
 /* Applies one Batch as described above. *applied_through and *gap are the
  * acknowledgement to send. Returns 0, or a negative rc (nothing committed). */
-int inbox_apply_batch(db_t *db, const inbox_opts_t *opts, const Rectify__Batch *batch,
+int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
                       int64_t *applied_through, bool *gap);
 /* Reads the Batch frames waiting on a ROUTER socket (at most max_msgs),
  * applies each and answers each sender with a BatchAck. */
-int inbox_on_readable(db_t *db, void *router, const inbox_opts_t *opts, int max_msgs);
+int inbox_on_readable(db_t *db, void *router, inbox_opts_t *opts, int max_msgs);
 
 #endif

@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "ids.h"
 #include "money.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -91,49 +92,128 @@ static bool s_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return false;
 }
 
+/* Reads the next field of a message's wire format at *p: its key, and for a
+ * length-delimited field its bytes (*value, *n; otherwise *value is NULL).
+ * Returns false at the end or on malformed data. */
+static bool s_wire_next(const uint8_t **p, const uint8_t *end, uint64_t *key, const uint8_t **value,
+                        uint64_t *n)
+{
+    *value = NULL;
+    if (*p >= end || !s_varint(p, end, key))
+        return false;
+    switch (*key & 7) {
+    case 0:
+        return s_varint(p, end, n);
+    case 1:
+    case 5: {
+        size_t width = (*key & 7) == 1 ? 8 : 4;
+        if ((size_t)(end - *p) < width)
+            return false;
+        *p += width;
+        return true;
+    }
+    case 2:
+        if (!s_varint(p, end, n) || *n > (uint64_t)(end - *p))
+            return false;
+        *value = *p;
+        *p += *n;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Looks for Envelope field 1 (event_id) among the first top-level fields of
- * the wire format, without unpacking the rest. */
+ * the wire format, without unpacking the rest; keeps it only when it is a
+ * UUID, so an answer never echoes bytes a client cannot decode. */
 static void s_peek_event_id(const uint8_t *data, size_t len, char *out, size_t outlen)
 {
-    const uint8_t *p = data, *end = data + len;
+    const uint8_t *p = data, *end = data + len, *value;
+    uint64_t key, n;
     out[0] = '\0';
-    for (int fields = 0; fields < 8 && p < end; fields++) {
-        uint64_t key, n;
-        if (!s_varint(&p, end, &key))
-            return;
-        switch (key & 7) {
-        case 0:
-            if (!s_varint(&p, end, &n))
-                return;
-            break;
-        case 1:
-            if (end - p < 8)
-                return;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4)
-                return;
-            p += 4;
-            break;
-        case 2:
-            if (!s_varint(&p, end, &n) || n > (uint64_t)(end - p))
-                return;
-            if ((key >> 3) == 1) {
-                if (n >= outlen)
-                    return;
-                memcpy(out, p, n);
-                out[n] = '\0';
-                if (!ids_is_uuid(out))
-                    out[0] = '\0';
-                return;
-            }
-            p += n;
-            break;
-        default:
-            return;
+    for (int fields = 0; fields < 8 && s_wire_next(&p, end, &key, &value, &n); fields++) {
+        if (key != ((1 << 3) | 2))
+            continue;
+        if (n < outlen) {
+            memcpy(out, value, n);
+            out[n] = '\0';
+            if (!ids_is_uuid(out))
+                out[0] = '\0';
         }
+        return;
     }
+}
+
+/* The byte limit of a string field: the Envelope's own fields are short. */
+static size_t s_string_limit(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+{
+    if (d == &rectify__envelope__descriptor)
+        return f->id == 2 ? INTAKE_MAX_UNIT : IDS_UUID_LEN;
+    return INTAKE_MAX_STRING;
+}
+
+/* The one text rule (text_check) as a refusal naming the field. */
+static int s_check_text(const char *name, const char *s, size_t n, size_t limit,
+                        intake_refusal_t *why)
+{
+    size_t at = 0;
+    switch (text_check(s, n, limit, &at)) {
+    case TEXT_OK:
+        return RC_OK;
+    case TEXT_NUL:
+        return s_refuse(why, "nul_in_text", "%s: byte %zu is NUL; text may not contain NUL bytes",
+                        name, at);
+    case TEXT_INVALID:
+        return s_refuse(why, "invalid_utf8",
+                        "%s: byte %zu (0x%02X) starts no valid UTF-8 character", name, at,
+                        (unsigned char)s[at]);
+    case TEXT_TOO_LONG:
+    default:
+        return s_refuse(why, "field_too_long", "%s is %zu bytes; the limit is %zu", name, n, limit);
+    }
+}
+
+/* Walks the wire format of a message of type d and checks every string field
+ * of it and of its sub-messages, on the bytes as sent (protobuf-c would cut a
+ * string at its first NUL byte without a word): UTF-8 as PostgreSQL accepts
+ * it, no NUL, at most the field's limit. Malformed wire data is left to the
+ * unpacker, which refuses it. */
+static int s_check_wire(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+                        const char *prefix, int depth, intake_refusal_t *why)
+{
+    const uint8_t *p = data, *end = data + len, *value;
+    uint64_t key, n;
+    unsigned seen[64] = {0}; /* occurrences per field index, for "rows[3]" */
+    if (depth > 8)
+        return RC_OK;
+    while (s_wire_next(&p, end, &key, &value, &n)) {
+        if (!value)
+            continue;
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
+        if (!f)
+            continue; /* unknown field: intake_check says what it makes of it */
+        char name[160];
+        unsigned fi = (unsigned)(f - d->fields);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            snprintf(name, sizeof name, "%s%s[%u]", prefix, f->name, fi < 64 ? seen[fi]++ : 0);
+        else
+            snprintf(name, sizeof name, "%s%s", prefix, f->name);
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            char sub[168];
+            snprintf(sub, sizeof sub, "%s.", name);
+            int rc = s_check_wire(f->descriptor, value, (size_t)n, sub, depth + 1, why);
+            if (rc != RC_OK)
+                return rc;
+            continue;
+        }
+        if (f->type != PROTOBUF_C_TYPE_STRING)
+            continue;
+        int rc = s_check_text(name, (const char *)value, (size_t)n, s_string_limit(d, f), why);
+        if (rc != RC_OK)
+            return rc;
+    }
+    return RC_OK;
 }
 
 int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__Envelope **env,
@@ -147,6 +227,11 @@ int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__En
     }
     if (len == 0)
         return s_refuse(why, "malformed", "empty frame: expected a protobuf Envelope");
+    int rc = s_check_wire(&rectify__envelope__descriptor, data, len, "", 0, why);
+    if (rc != RC_OK) {
+        s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
+        return rc;
+    }
     *env = rectify__envelope__unpack(NULL, len, data);
     if (!*env) {
         s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
@@ -154,29 +239,6 @@ int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__En
                         len);
     }
     return RC_OK;
-}
-
-static bool s_valid_utf8(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int n;
-        if (*p < 0x80)
-            n = 0;
-        else if ((*p & 0xE0) == 0xC0 && *p >= 0xC2)
-            n = 1;
-        else if ((*p & 0xF0) == 0xE0)
-            n = 2;
-        else if ((*p & 0xF8) == 0xF0 && *p <= 0xF4)
-            n = 3;
-        else
-            return false;
-        p++;
-        for (int i = 0; i < n; i++, p++)
-            if ((*p & 0xC0) != 0x80)
-                return false;
-    }
-    return true;
 }
 
 static bool s_valid_date(const char *s)
@@ -224,12 +286,11 @@ static int s_check_event(const char *prefix, const ProtobufCMessage *msg, const 
                     return s_refuse(why, "missing_field", "%s.%s is required", prefix, f->name);
                 break;
             }
-            size_t n = strlen(s);
-            if (n > INTAKE_MAX_STRING)
-                return s_refuse(why, "field_too_long", "%s.%s is %zu bytes; the limit is %d",
-                                prefix, f->name, n, INTAKE_MAX_STRING);
-            if (!s_valid_utf8(s))
-                return s_refuse(why, "invalid_field", "%s.%s is not valid UTF-8", prefix, f->name);
+            char name[200];
+            snprintf(name, sizeof name, "%s.%s", prefix, f->name);
+            int rc = s_check_text(name, s, strlen(s), INTAKE_MAX_STRING, why);
+            if (rc != RC_OK)
+                return rc;
             if (s_in(rule->dates, f->name) && !s_valid_date(s))
                 return s_refuse(why, "invalid_field", "%s.%s: \"%s\" is not a date (YYYY-MM-DD)",
                                 prefix, f->name, s);
@@ -272,9 +333,11 @@ int intake_check(const Rectify__Envelope *env, const char **event_type, intake_r
               *p == '.'))
             return s_refuse(why, "invalid_field",
                             "unit: \"%.64s\" may hold only a-z, 0-9, '-', '_' and '.'", env->unit);
-    if (env->sent_at_ms < 0)
-        return s_refuse(why, "invalid_field", "sent_at_ms: %lld is negative",
-                        (long long)env->sent_at_ms);
+    if (env->sent_at_ms < 0 || env->sent_at_ms > INTAKE_MAX_SENT_AT_MS)
+        return s_refuse(why, "out_of_range",
+                        "sent_at_ms: %lld is outside 0 .. %lld (milliseconds since 1970, at most "
+                        "9999-12-31)",
+                        (long long)env->sent_at_ms, (long long)INTAKE_MAX_SENT_AT_MS);
 
     if (env->event_case == RECTIFY__ENVELOPE__EVENT__NOT_SET) {
         if (env->base.n_unknown_fields > 0)

@@ -3,7 +3,7 @@
  * what the sender sees in its Ack.
  *
  * codes: too_large, malformed, missing_field, invalid_field, field_too_long,
- *        unknown_event */
+ *        invalid_utf8, nul_in_text, out_of_range, unknown_event */
 #ifndef RECTIFY_INTAKE_CHECK_H
 #define RECTIFY_INTAKE_CHECK_H
 
@@ -14,6 +14,7 @@
 
 #define INTAKE_MAX_STRING 1024 /* bytes, any string field of an event */
 #define INTAKE_MAX_UNIT 64     /* bytes, a unit code */
+#define INTAKE_MAX_SENT_AT_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 typedef struct {
     char code[32];

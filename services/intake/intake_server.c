@@ -6,6 +6,8 @@
 #include "intake_check.h"
 #include "log.h"
 #include "pgarr.h"
+#include "text.h"
+#include "ids.h"
 #include "transfer.h"
 
 #include <errno.h>
@@ -22,6 +24,8 @@ typedef struct {
     int delimited; /* a REQ peer: answer with an empty delimiter frame */
     Rectify__Envelope *env;
     const char *event_type;
+    uint8_t *content; /* the Envelope without sent_at_ms: what id_reused compares */
+    size_t content_len;
 } pending_t;
 
 struct intake_server_t {
@@ -36,10 +40,14 @@ struct intake_server_t {
 
 static const db_stmt_t s_accept = {
     "intake_accept",
-    "SELECT idx, duplicate, to_char(first_received AT TIME ZONE 'UTC',"
+    "SELECT idx, verdict, to_char(first_received AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-    " FROM intake_accept($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bytea[])",
-    5, 0};
+    " FROM intake_accept($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bytea[],"
+    " $6::bytea[])",
+    6, 0};
+
+/* How long a sender is told to wait when the database cannot take events. */
+#define RETRY_AFTER_MS 1000
 
 intake_server_t *intake_server_new(service_t *svc)
 {
@@ -94,19 +102,28 @@ void intake_server_destroy(intake_server_t **self_p)
     *self_p = NULL;
 }
 
+/* Answers one sender. The answer is always valid UTF-8: the event id is
+ * echoed only when it is a UUID, and the message is cut on a character
+ * boundary, so every frame gets an answer a strict client can decode. */
 static void s_send_ack(intake_server_t *self, zmq_msg_t *identity, int delimited,
                        const char *event_id, Rectify__AckStatus status, const char *code,
-                       const char *message)
+                       const char *message, int retry_after_ms)
 {
+    char msg[512];
+    text_cut(msg, sizeof msg, message ? message : "");
     Rectify__Ack ack = RECTIFY__ACK__INIT;
-    ack.event_id = (char *)(event_id ? event_id : "");
+    ack.event_id = (char *)(event_id && ids_is_uuid(event_id) ? event_id : "");
     ack.status = status;
     ack.code = (char *)(code ? code : "");
-    ack.message = (char *)(message ? message : "");
+    ack.message = msg;
+    ack.retry_after_ms = retry_after_ms;
     uint8_t buf[1024];
     size_t len = rectify__ack__get_packed_size(&ack);
-    if (len > sizeof buf)
-        return; /* cannot happen: every field is bounded well below */
+    if (len > sizeof buf) { /* cannot happen: id 36, code < 32, message < 512 bytes */
+        log_error("ack of %zu bytes does not fit; answering without its message", len);
+        ack.message = "";
+        len = rectify__ack__get_packed_size(&ack);
+    }
     rectify__ack__pack(&ack, buf);
     zmq_msg_t id;
     zmq_msg_init(&id);
@@ -127,6 +144,8 @@ static void s_release(pending_t *p)
     if (p->env)
         rectify__envelope__free_unpacked(p->env, NULL);
     p->env = NULL;
+    free(p->content);
+    p->content = NULL;
 }
 
 /* Receives one message; returns 1 when one was read into p, 0 when none was
@@ -136,6 +155,7 @@ static int s_receive(intake_server_t *self, pending_t *p)
     zmq_msg_init(&p->identity);
     zmq_msg_init(&p->body);
     p->env = NULL;
+    p->content = NULL;
     p->delimited = 0;
     if (zmq_msg_recv(&p->identity, self->router, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&p->identity);
@@ -158,7 +178,7 @@ static int s_receive(intake_server_t *self, pending_t *p)
             zmq_msg_recv(&p->body, self->router, 0);
         }
         s_send_ack(self, &p->identity, p->delimited, NULL, RECTIFY__ACK_STATUS__REJECTED,
-                   "malformed", "expected one frame holding an Envelope, got several");
+                   "malformed", "expected one frame holding an Envelope, got several", 0);
         goto out_drop;
     }
     return 1;
@@ -168,75 +188,144 @@ out_drop:
     return -1;
 }
 
-/* Commits the pending batch and answers every sender. On a database failure
- * nobody is answered: the senders send again with the same ids. */
-static void s_commit_pending(intake_server_t *self)
+/* Stores pending[first .. first+count) in one statement (one transaction).
+ * Returns the result rows (idx, verdict, first_received), or NULL: then
+ * db_fault says whether the data or the database is to blame. */
+static PGresult *s_store(intake_server_t *self, int first, int count)
 {
-    pgarr_t ids, units, types, sent, payloads;
-    pgarr_init(&ids);
-    pgarr_init(&units);
-    pgarr_init(&types);
-    pgarr_init(&sent);
-    pgarr_init(&payloads);
-    for (int i = 0; i < self->npending; i++) {
+    pgarr_t arr[6];
+    for (int a = 0; a < 6; a++)
+        pgarr_init(&arr[a]);
+    for (int i = first; i < first + count; i++) {
         pending_t *p = &self->pending[i];
-        pgarr_add_text(&ids, p->env->event_id);
-        pgarr_add_text(&units, p->env->unit);
-        pgarr_add_text(&types, p->event_type);
-        pgarr_add_int(&sent, (long long)p->env->sent_at_ms);
-        pgarr_add_bytea(&payloads, zmq_msg_data(&p->body), zmq_msg_size(&p->body));
+        pgarr_add_text(&arr[0], p->env->event_id);
+        pgarr_add_text(&arr[1], p->env->unit);
+        pgarr_add_text(&arr[2], p->event_type);
+        pgarr_add_int(&arr[3], (long long)p->env->sent_at_ms);
+        pgarr_add_bytea(&arr[4], zmq_msg_data(&p->body), zmq_msg_size(&p->body));
+        pgarr_add_bytea(&arr[5], p->content, p->content_len);
     }
-    const char *params[] = {pgarr_text(&ids), pgarr_text(&units), pgarr_text(&types),
-                            pgarr_text(&sent), pgarr_text(&payloads)};
+    const char *params[6];
+    bool complete = true;
+    for (int a = 0; a < 6; a++)
+        complete = complete && (params[a] = pgarr_text(&arr[a])) != NULL;
     PGresult *res = NULL;
-    if (params[0] && params[1] && params[2] && params[3] && params[4] &&
-        db_ensure(self->svc->db) == RC_OK)
+    if (complete && db_ensure(self->svc->db) == RC_OK)
         res = db_run(self->svc->db, &s_accept, params, NULL, NULL);
-    if (!res) {
-        log_event(LOG_ERROR, NULL, NULL, (log_field_t[]){LF_INT("events", self->npending)}, 1,
-                  "batch not stored; senders will send again");
-        goto out_release;
-    }
+    for (int a = 0; a < 6; a++)
+        pgarr_free(&arr[a]);
+    return res;
+}
+
+/* Answers the senders of pending[first ..] from intake_accept's rows;
+ * returns how many were new. */
+static int s_answer(intake_server_t *self, int first, PGresult *res)
+{
     int accepted = 0;
     for (int r = 0; r < PQntuples(res); r++) {
-        long idx = strtol(PQgetvalue(res, r, 0), NULL, 10) - 1;
-        if (idx < 0 || idx >= self->npending)
+        long idx = first + strtol(PQgetvalue(res, r, 0), NULL, 10) - 1;
+        if (idx < first || idx >= self->npending)
             continue;
         pending_t *p = &self->pending[idx];
-        bool duplicate = strcmp(PQgetvalue(res, r, 1), "t") == 0;
-        if (duplicate) {
-            char msg[128];
+        const char *verdict = PQgetvalue(res, r, 1);
+        char msg[160];
+        if (strcmp(verdict, "accepted") == 0) {
+            s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
+                       RECTIFY__ACK_STATUS__ACCEPTED, "", "", 0);
+            accepted++;
+        } else if (strcmp(verdict, "duplicate") == 0) {
             snprintf(msg, sizeof msg, "already accepted at %s; nothing new was done",
                      PQgetvalue(res, r, 2));
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                       RECTIFY__ACK_STATUS__DUPLICATE, "duplicate", msg);
+                       RECTIFY__ACK_STATUS__DUPLICATE, "duplicate", msg, 0);
         } else {
+            snprintf(msg, sizeof msg,
+                     "event_id was accepted at %s for another event; choose a new id for this "
+                     "one",
+                     PQgetvalue(res, r, 2));
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                       RECTIFY__ACK_STATUS__ACCEPTED, "", "");
-            accepted++;
+                       RECTIFY__ACK_STATUS__REJECTED, "id_reused", msg, 0);
         }
-        log_field_t f[] = {LF_STR("type", p->event_type),
-                           LF_STR("status", duplicate ? "duplicate" : "accepted")};
-        log_event(LOG_DEBUG, p->env->event_id, p->env->unit, f, 2, "event %s",
-                  duplicate ? "repeated" : "accepted");
+        log_field_t f[] = {LF_STR("type", p->event_type), LF_STR("status", verdict)};
+        log_event(LOG_DEBUG, p->env->event_id, p->env->unit, f, 2, "event %s", verdict);
     }
-    PQclear(res);
+    return accepted;
+}
+
+/* Tells pending[first ..] to send again later: the database is unavailable. */
+static void s_answer_later(intake_server_t *self, int first)
+{
+    for (int i = first; i < self->npending; i++) {
+        pending_t *p = &self->pending[i];
+        s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
+                   RECTIFY__ACK_STATUS__RETRY_LATER, "unavailable",
+                   "the event store is unavailable; nothing was stored: send the same event again "
+                   "later",
+                   RETRY_AFTER_MS);
+    }
+    log_event(LOG_ERROR, NULL, NULL, (log_field_t[]){LF_INT("events", self->npending - first)}, 1,
+              "events not stored (database unavailable); senders told to send again");
+}
+
+/* Commits the pending batch and answers every sender. When the batch fails
+ * on its data, each event is stored alone, so only the event the database
+ * refuses is refused (invalid_data) and the others are accepted; when the
+ * database itself fails, every sender is told to send again later. */
+static void s_commit_pending(intake_server_t *self)
+{
+    int accepted = 0;
+    PGresult *res = s_store(self, 0, self->npending);
+    if (res) {
+        accepted = s_answer(self, 0, res);
+        PQclear(res);
+    } else if (db_fault(self->svc->db) != DB_FAULT_DATA) {
+        s_answer_later(self, 0);
+    } else {
+        for (int i = 0; i < self->npending; i++) {
+            res = s_store(self, i, 1);
+            if (res) {
+                accepted += s_answer(self, i, res);
+                PQclear(res);
+                continue;
+            }
+            if (db_fault(self->svc->db) != DB_FAULT_DATA) {
+                s_answer_later(self, i);
+                break;
+            }
+            pending_t *p = &self->pending[i];
+            char msg[400];
+            text_printf(msg, sizeof msg, "the database refused this event's data (SQLSTATE %s): %s",
+                        db_sqlstate(self->svc->db), db_error(self->svc->db));
+            s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
+                       RECTIFY__ACK_STATUS__REJECTED, "invalid_data", msg, 0);
+            log_event(LOG_WARN, p->env->event_id, p->env->unit,
+                      (log_field_t[]){LF_STR("code", "invalid_data")}, 1, "rejected: %s", msg);
+        }
+    }
     if (accepted > 0) {
         outbox_pump_kick(self->pump);
         log_event(LOG_INFO, NULL, NULL,
                   (log_field_t[]){LF_INT("accepted", accepted),
-                                  LF_INT("duplicates", self->npending - accepted)},
+                                  LF_INT("others", self->npending - accepted)},
                   2, "batch committed");
     }
-out_release:
     for (int i = 0; i < self->npending; i++)
         s_release(&self->pending[i]);
     self->npending = 0;
-    pgarr_free(&ids);
-    pgarr_free(&units);
-    pgarr_free(&types);
-    pgarr_free(&sent);
-    pgarr_free(&payloads);
+}
+
+/* The Envelope's content as id_reused compares it: packed again without
+ * sent_at_ms (protobuf-c packs a message the same way every time). */
+static int s_content(pending_t *p)
+{
+    int64_t sent = p->env->sent_at_ms;
+    p->env->sent_at_ms = 0;
+    p->content_len = rectify__envelope__get_packed_size(p->env);
+    p->content = malloc(p->content_len ? p->content_len : 1);
+    if (p->content)
+        rectify__envelope__pack(p->env, p->content);
+    p->env->sent_at_ms = sent;
+    return p->content ? RC_OK : RC_ERR_NOMEM;
 }
 
 /* Reads up to batch_max waiting frames: refusals are answered at once, the
@@ -255,10 +344,17 @@ static void s_take_batch(intake_server_t *self)
                                &p->env, &why);
         if (rc == RC_OK)
             rc = intake_check(p->env, &p->event_type, &why);
+        if (rc == RC_OK && s_content(p) != RC_OK) {
+            s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
+                       RECTIFY__ACK_STATUS__RETRY_LATER, "unavailable", "intake is out of memory",
+                       RETRY_AFTER_MS);
+            s_release(p);
+            continue;
+        }
         if (rc != RC_OK) {
             const char *event_id = p->env ? p->env->event_id : why.event_id;
             s_send_ack(self, &p->identity, p->delimited, event_id, RECTIFY__ACK_STATUS__REJECTED,
-                       why.code, why.message);
+                       why.code, why.message, 0);
             log_field_t f[] = {LF_STR("code", why.code)};
             log_event(LOG_WARN, event_id, p->env ? p->env->unit : NULL, f, 1, "rejected: %s",
                       why.message);

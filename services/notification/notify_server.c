@@ -166,6 +166,7 @@ notify_server_t *notify_server_new(service_t *svc)
         goto out_free_self;
     }
     self->inbox = (inbox_opts_t){
+        .quarantine_after = (int)config_int(svc->cfg, "quarantine_after"),
         .consumer = "notify",
         .apply = s_apply,
         .batch = s_batch,

@@ -1,7 +1,7 @@
 /* ctl.h: rectifyctl's commands, one source file per topic:
  * rectifyctl.c (migrate, post, status, the command line), ctl_report.c
  * (ledger, item, bulletin), ctl_import.c (plan import), ctl_notify.c
- * (recipients, dead letters). Each returns the
+ * (recipients, dead letters), ctl_events.c (quarantined events). Each returns the
  * process exit status: 0 success, 1 refused or failed, 2 usage. */
 #ifndef RECTIFY_CTL_H
 #define RECTIFY_CTL_H
@@ -24,6 +24,22 @@ typedef struct {
 int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
                       ctl_outcome_t *outcomes, int timeout_ms);
 
+/* Prints a result as a table, its column names as headers. Returns 0, or 1 when
+ * out of memory. */
+int ctl_print_table(PGresult *res);
+
+/* rectifyctl COMMAND (no arguments): prints what stmt selects as a table,
+ * then "N noun". Returns the exit status. */
+int ctl_list(const config_t *cfg, const char *command, const db_stmt_t *stmt, const char *noun,
+             int argc);
+/* rectifyctl COMMAND ID|--all: runs stmt with the id ('' for --all), prints
+ * each row's first column, then "N noun"; naming an id that matches nothing
+ * exits 1. */
+int ctl_act_on(const config_t *cfg, const char *command, const db_stmt_t *stmt, const char *noun,
+               int argc, char **argv);
+
+int ctl_dead_events(const config_t *cfg, int argc, char **argv);
+int ctl_requeue(const config_t *cfg, int argc, char **argv);
 int ctl_ledger(const config_t *cfg, int argc, char **argv);
 int ctl_item(const config_t *cfg, int argc, char **argv);
 int ctl_bulletin(const config_t *cfg, int argc, char **argv);

@@ -36,10 +36,11 @@ static const db_stmt_t s_resend = {
     "ctl_resend",
     "UPDATE delivery SET status = 'pending', attempts = 0, next_attempt_at = now(),"
     " lease_until = NULL, updated_at = now()"
-    " WHERE status = 'dead' AND ($1 = '' OR notice_id = $1::uuid) RETURNING notice_id",
+    " WHERE status = 'dead' AND ($1 = '' OR notice_id::text = $1)"
+    " RETURNING 'queued ' || notice_id::text || ' again'",
     1, 0};
 
-static int s_print(PGresult *res)
+int ctl_print_table(PGresult *res)
 {
     int ncols = PQnfields(res);
     const char *headers[16];
@@ -132,7 +133,7 @@ int ctl_recipient(const config_t *cfg, int argc, char **argv)
         const char *params[] = {unit};
         res = db_run(db, &s_list, params, NULL, NULL);
         if (res)
-            s_print(res);
+            ctl_print_table(res);
     }
     if (!res) {
         fprintf(stderr, "rectifyctl recipient: %s\n", db_error(db));
@@ -143,32 +144,32 @@ int ctl_recipient(const config_t *cfg, int argc, char **argv)
     return status;
 }
 
-int ctl_dead_letters(const config_t *cfg, int argc, char **argv)
+int ctl_list(const config_t *cfg, const char *command, const db_stmt_t *stmt, const char *noun,
+             int argc)
 {
-    (void)argv;
     if (argc > 0) {
-        fprintf(stderr, "rectifyctl dead-letters: takes no arguments\n");
+        fprintf(stderr, "rectifyctl %s: takes no arguments\n", command);
         return 2;
     }
     db_t *db = ctl_connect(cfg);
     if (!db)
         return 1;
-    PGresult *res = db_run(db, &s_dead, NULL, NULL, NULL);
-    int status = res ? s_print(res) : 1;
+    PGresult *res = db_run(db, stmt, NULL, NULL, NULL);
+    int status = res ? ctl_print_table(res) : 1;
     if (res)
-        printf("%d dead letter(s)\n", PQntuples(res));
+        printf("%d %s\n", PQntuples(res), noun);
     else
-        fprintf(stderr, "rectifyctl dead-letters: %s\n", db_error(db));
+        fprintf(stderr, "rectifyctl %s: %s\n", command, db_error(db));
     PQclear(res);
     db_destroy(&db);
     return status;
 }
 
-/* resend --all | NOTICE_ID: dead letters go back to pending, attempts from zero. */
-int ctl_resend(const config_t *cfg, int argc, char **argv)
+int ctl_act_on(const config_t *cfg, const char *command, const db_stmt_t *stmt, const char *noun,
+               int argc, char **argv)
 {
     if (argc != 1) {
-        fprintf(stderr, "rectifyctl resend: name a notice id, or --all\n");
+        fprintf(stderr, "rectifyctl %s: name an id, or --all\n", command);
         return 2;
     }
     const char *which = strcmp(argv[0], "--all") ? argv[0] : "";
@@ -176,16 +177,33 @@ int ctl_resend(const config_t *cfg, int argc, char **argv)
     if (!db)
         return 1;
     const char *params[] = {which};
-    PGresult *res = db_run(db, &s_resend, params, NULL, NULL);
+    PGresult *res = db_run(db, stmt, params, NULL, NULL);
     int status = 0;
     if (!res) {
-        fprintf(stderr, "rectifyctl resend: %s\n", db_error(db));
+        fprintf(stderr, "rectifyctl %s: %s\n", command, db_error(db));
         status = 1;
     } else {
-        printf("%d dead letter(s) queued again\n", PQntuples(res));
-        status = PQntuples(res) > 0 || !*which ? 0 : 1;
+        for (int r = 0; r < PQntuples(res); r++)
+            printf("%s\n", PQgetvalue(res, r, 0));
+        printf("%d %s\n", PQntuples(res), noun);
+        if (PQntuples(res) == 0 && *which) {
+            fprintf(stderr, "rectifyctl %s: nothing is held as %s\n", command, which);
+            status = 1;
+        }
     }
     PQclear(res);
     db_destroy(&db);
     return status;
+}
+
+int ctl_dead_letters(const config_t *cfg, int argc, char **argv)
+{
+    (void)argv;
+    return ctl_list(cfg, "dead-letters", &s_dead, "dead letter(s)", argc);
+}
+
+/* resend --all | NOTICE_ID: dead letters go back to pending, attempts from zero. */
+int ctl_resend(const config_t *cfg, int argc, char **argv)
+{
+    return ctl_act_on(cfg, "resend", &s_resend, "dead letter(s) queued again", argc, argv);
 }

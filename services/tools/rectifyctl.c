@@ -55,6 +55,8 @@ static void s_usage(FILE *out)
         "  recipient list [--unit U] | recipient remove ID\n"
         "                          who is told, on which channel (notices of unit U)\n"
         "  dead-letters            deliveries that failed their last attempt\n"
+        "  dead-events             events quarantined after failing again and again\n"
+        "  requeue EVENT_ID|--all  send quarantined events to their consumer again\n"
         "  resend NOTICE_ID|--all  send dead letters again\n"
         "  clock [show | set TIME | advance N(d|h|m) | real]\n"
         "                          the simulated clock that services started with\n"
@@ -582,6 +584,10 @@ int main(int argc, char **argv)
         status = ctl_recipient(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "dead-letters"))
         status = ctl_dead_letters(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "dead-events"))
+        status = ctl_dead_events(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "requeue"))
+        status = ctl_requeue(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "resend"))
         status = ctl_resend(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "report"))

@@ -61,7 +61,8 @@ typedef struct {
     char responsible_unit[WF_CODE_MAX]; /* "" before assignment */
     char track[20];                     /* "" before assignment */
     char target_unit[WF_CODE_MAX];      /* the round's target unit */
-    char last_day[11];                  /* business day of its last change */
+    char last_day[11];                  /* business day of its last business change */
+    char last_action[32];               /* ... and what that change was */
 } wf_task_t;
 
 /* Sets the refusal and returns rc. */

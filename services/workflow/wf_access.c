@@ -13,8 +13,11 @@ static const db_stmt_t s_task = {
     "wf_task",
     "SELECT t.kind, coalesce(t.item_id, ''), t.status, coalesce(t.responsible_unit, ''),"
     " coalesce(t.track, ''), r.target_unit,"
-    " (SELECT max(h.effective_on)::text FROM task_history h"
-    "   WHERE h.round_id = t.round_id AND h.task_id = t.task_id)"
+    /* the last business change: a clock's mark (overdue, a card) dated
+     * later does not stop an event that happened before it from being posted */
+    " (SELECT h.effective_on::text || ' ' || h.action FROM task_history h"
+    "   WHERE h.round_id = t.round_id AND h.task_id = t.task_id AND h.actor <> 'clock'"
+    "   ORDER BY h.effective_on DESC, h.id DESC LIMIT 1)"
     " FROM task t JOIN inspection_round r USING (round_id)"
     " WHERE t.round_id = $1 AND t.task_id = $2 FOR UPDATE OF t",
     2, 0};
@@ -118,7 +121,9 @@ int wf_load_task(wf_ctx_t *ctx, const char *round_id, const char *task_id, wf_ta
         snprintf(t->responsible_unit, sizeof t->responsible_unit, "%s", PQgetvalue(res, 0, 3));
         snprintf(t->track, sizeof t->track, "%s", PQgetvalue(res, 0, 4));
         snprintf(t->target_unit, sizeof t->target_unit, "%s", PQgetvalue(res, 0, 5));
-        snprintf(t->last_day, sizeof t->last_day, "%s", PQgetvalue(res, 0, 6));
+        const char *last = PQgetvalue(res, 0, 6); /* "YYYY-MM-DD action" or "" */
+        snprintf(t->last_day, sizeof t->last_day, "%.10s", last);
+        snprintf(t->last_action, sizeof t->last_action, "%s", strlen(last) > 11 ? last + 11 : "");
     }
     PQclear(res);
     return RC_OK;

@@ -1,6 +1,7 @@
 /* wf_plan.c: a unit's plan: items under problems, measures under items,
  * their assignment, and the whole plan imported at once. */
 #include "errors.h"
+#include "text.h"
 #include "wf.h"
 
 #include <jansson.h>
@@ -277,7 +278,7 @@ int wf_import_plan(wf_ctx_t *ctx, const Rectify__ImportPlan *ev)
         /* a refusal: nothing of the plan stays; say which line */
         char message[sizeof ctx->message + 24];
         snprintf(message, sizeof message, "line %d: %s", line, ctx->message);
-        snprintf(ctx->message, sizeof ctx->message, "%.*s", (int)sizeof ctx->message - 1, message);
+        text_cut(ctx->message, sizeof ctx->message, message);
         if (wf_rollback_to_savepoint(ctx) != RC_OK)
             rc = RC_ERR_DB;
     }

@@ -6,6 +6,7 @@
 #include "ids.h"
 #include "log.h"
 #include "pgarr.h"
+#include "text.h"
 #include "transfer.h"
 #include "wf.h"
 
@@ -51,6 +52,8 @@ int wf_refuse(wf_ctx_t *ctx, int rc, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
     va_end(ap);
+    /* a message cut by vsnprintf may end inside a character: cut it whole */
+    ctx->message[text_prefix(ctx->message, sizeof ctx->message - 1)] = '\0';
     return rc;
 }
 
@@ -58,6 +61,19 @@ int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *sub
               const char *body)
 {
     wf_server_t *self = ctx->server;
+    /* subjects and bodies are built with snprintf, which may cut a character
+     * in half: keep only whole characters */
+    size_t subject_size = strlen(subject) + 1, body_size = strlen(body) + 1;
+    char *whole_subject = malloc(subject_size), *whole_body = malloc(body_size);
+    if (!whole_subject || !whole_body) {
+        free(whole_subject);
+        free(whole_body);
+        return RC_ERR_NOMEM;
+    }
+    text_cut(whole_subject, subject_size, subject);
+    text_cut(whole_body, body_size, body);
+    subject = whole_subject;
+    body = whole_body;
     char notice_id[IDS_UUID_LEN + 1];
     ids_new_uuid(notice_id);
     Rectify__Notice notice = RECTIFY__NOTICE__INIT;
@@ -69,13 +85,44 @@ int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *sub
     notice.body = (char *)body;
     size_t len = rectify__notice__get_packed_size(&notice);
     uint8_t *buf = malloc(len ? len : 1);
+    if (buf) {
+        rectify__notice__pack(&notice, buf);
+        pgarr_add_text(&self->notice_ids, notice_id);
+        pgarr_add_bytea(&self->notice_payloads, buf, len);
+    }
+    free(buf);
+    free(whole_subject);
+    free(whole_body);
     if (!buf)
         return RC_ERR_NOMEM;
-    rectify__notice__pack(&notice, buf);
-    pgarr_add_text(&self->notice_ids, notice_id);
-    pgarr_add_bytea(&self->notice_payloads, buf, len);
-    free(buf);
     self->notices++;
+    return RC_OK;
+}
+
+/* An event is dated the day it happened (on_date), never after today by
+ * the service's clock: a date in the future would put every later event of
+ * its task before it. One check for every event type that has an on_date. */
+static int s_check_on_date(wf_ctx_t *ctx)
+{
+    const Rectify__Envelope *env = ctx->env;
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &rectify__envelope__descriptor, (unsigned)env->event_case);
+    if (!f)
+        return RC_OK;
+    const ProtobufCMessage *event = *(ProtobufCMessage *const *)((const char *)env + f->offset);
+    const ProtobufCFieldDescriptor *od =
+        event ? protobuf_c_message_descriptor_get_field_by_name(event->descriptor, "on_date")
+              : NULL;
+    if (!od || od->type != PROTOBUF_C_TYPE_STRING)
+        return RC_OK;
+    const char *on = *(char *const *)((const char *)event + od->offset);
+    char today[11];
+    wf_day(NULL, today);
+    if (on && *on && strcmp(on, today) > 0)
+        return wf_refuse(ctx, RC_ERR_INVALID, "future_date",
+                         "%s.on_date: %s is after today (%s); an event is dated the day it "
+                         "happened",
+                         f->name, on, today);
     return RC_OK;
 }
 
@@ -85,6 +132,8 @@ static int s_dispatch(wf_ctx_t *ctx)
 {
     const Rectify__Envelope *env = ctx->env;
     int rc = wf_load_sender(ctx);
+    if (rc == RC_OK)
+        rc = s_check_on_date(ctx);
     if (rc != RC_OK)
         return rc;
     switch (env->event_case) {
@@ -177,6 +226,34 @@ static void s_reset_batch(wf_server_t *self)
     self->applied = self->refused = self->notices = 0;
 }
 
+/* Adds the outcome of one event to the batch's wf_event rows; a refused
+ * event is also a notice to its sender. */
+static int s_record_outcome(wf_server_t *self, wf_ctx_t *ctx, int64_t seq, int rc)
+{
+    const Rectify__Envelope *env = ctx->env;
+    const char *type = s_event_type(env);
+    pgarr_add_text(&self->ev_ids, env->event_id);
+    pgarr_add_int(&self->ev_seqs, seq);
+    pgarr_add_text(&self->ev_types, type);
+    pgarr_add_text(&self->ev_units, env->unit);
+    pgarr_add_text(&self->ev_outcomes, rc == RC_OK ? "applied" : "refused");
+    pgarr_add_text(&self->ev_codes, rc == RC_OK ? "" : ctx->code);
+    pgarr_add_text(&self->ev_messages, rc == RC_OK ? "" : ctx->message);
+    if (rc == RC_OK) {
+        self->applied++;
+        log_event(LOG_INFO, env->event_id, env->unit, (log_field_t[]){LF_STR("type", type)}, 1,
+                  "applied %s", type);
+        return RC_OK;
+    }
+    self->refused++;
+    log_field_t f[] = {LF_STR("type", type), LF_STR("code", ctx->code)};
+    log_event(LOG_WARN, env->event_id, env->unit, f, 2, "refused %s: %s", type, ctx->message);
+    /* the sender hears of it on its own channels too */
+    char subject[400];
+    text_printf(subject, sizeof subject, "event %s refused: %s", type, ctx->code);
+    return wf_notify(ctx, "event_refused", env->unit, subject, ctx->message);
+}
+
 static int s_apply(void *arg, const Rectify__Transfer *item)
 {
     wf_server_t *self = arg;
@@ -184,42 +261,35 @@ static int s_apply(void *arg, const Rectify__Transfer *item)
     if (!env) {
         /* intake stored only envelopes it could unpack: this is corruption */
         log_event(LOG_ERROR, item->event_id, NULL, (log_field_t[]){LF_INT("seq", item->seq)}, 1,
-                  "stored event does not unpack; batch held back");
+                  "stored event does not unpack; it will be quarantined");
         return RC_ERR_INVALID;
     }
     wf_ctx_t ctx = {
         .server = self, .db = self->svc->db, .env = env, .seq = item->seq, .clock = &self->clock};
     int rc = s_dispatch(&ctx);
-    if (rc == RC_ERR_DB || rc == RC_ERR_NOMEM) {
-        rectify__envelope__free_unpacked(env, NULL);
-        return rc;
-    }
-    const char *type = s_event_type(env);
-    pgarr_add_text(&self->ev_ids, env->event_id);
-    pgarr_add_int(&self->ev_seqs, item->seq);
-    pgarr_add_text(&self->ev_types, type);
-    pgarr_add_text(&self->ev_units, env->unit);
-    pgarr_add_text(&self->ev_outcomes, rc == RC_OK ? "applied" : "refused");
-    pgarr_add_text(&self->ev_codes, rc == RC_OK ? "" : ctx.code);
-    pgarr_add_text(&self->ev_messages, rc == RC_OK ? "" : ctx.message);
-    if (rc == RC_OK) {
-        self->applied++;
-        log_event(LOG_INFO, env->event_id, env->unit, (log_field_t[]){LF_STR("type", type)}, 1,
-                  "applied %s", type);
-    } else {
-        self->refused++;
-        log_field_t f[] = {LF_STR("type", type), LF_STR("code", ctx.code)};
-        log_event(LOG_WARN, env->event_id, env->unit, f, 2, "refused %s: %s", type, ctx.message);
-        /* the sender hears of it on its own channels too */
-        char subject[400];
-        snprintf(subject, sizeof subject, "event %s refused: %s", type, ctx.code);
-        if (wf_notify(&ctx, "event_refused", env->unit, subject, ctx.message) != RC_OK) {
-            rectify__envelope__free_unpacked(env, NULL);
-            return RC_ERR_NOMEM;
-        }
-    }
+    if (rc != RC_ERR_DB && rc != RC_ERR_NOMEM)
+        rc = s_record_outcome(self, &ctx, item->seq, rc) == RC_OK ? RC_OK : RC_ERR_NOMEM;
     rectify__envelope__free_unpacked(env, NULL);
-    return RC_OK;
+    return rc;
+}
+
+/* The database refused what this event would store (SQLSTATE class 22 or
+ * 23): the event is refused, invalid_data, and the batch goes on. */
+static int s_refuse_data(void *arg, const Rectify__Transfer *item, const char *sqlstate,
+                         const char *error)
+{
+    wf_server_t *self = arg;
+    Rectify__Envelope *env = rectify__envelope__unpack(NULL, item->payload.len, item->payload.data);
+    if (!env)
+        return RC_ERR_INVALID;
+    wf_ctx_t ctx = {
+        .server = self, .db = self->svc->db, .env = env, .seq = item->seq, .clock = &self->clock};
+    int rc = wf_refuse(&ctx, RC_ERR_INVALID, "invalid_data",
+                       "the database refused what this event would store (SQLSTATE %s): %s",
+                       sqlstate, error);
+    rc = s_record_outcome(self, &ctx, item->seq, rc);
+    rectify__envelope__free_unpacked(env, NULL);
+    return rc;
 }
 
 static int s_batch(void *arg, inbox_phase_t phase)
@@ -285,7 +355,9 @@ wf_server_t *wf_server_new(service_t *svc)
         .consumer = "workflow",
         .apply = s_apply,
         .batch = s_batch,
+        .refuse = s_refuse_data,
         .arg = self,
+        .quarantine_after = (int)config_int(svc->cfg, "quarantine_after"),
         .max_frame = BUS_HARD_MAX_FRAME,
     };
     return self;

@@ -1,4 +1,5 @@
 /* intake_check: every refusal intake answers without touching the database. */
+#define _GNU_SOURCE
 #include "errors.h"
 #include "intake_check.h"
 
@@ -147,7 +148,82 @@ Test(intake_check, a_string_over_the_limit_is_refused)
 Test(intake_check, invalid_utf8_is_refused)
 {
     round_ev.group_name = "\xe5\xb8";
-    expect_refusal("invalid_field", "open_round.group_name is not valid UTF-8");
+    expect_refusal("invalid_utf8", "open_round.group_name: byte 0 (0xE5)");
+}
+
+/* Packs env with one string field's bytes replaced on the wire (so it may
+ * hold what a C string cannot: NUL bytes) and decodes it. */
+static int s_decode_with_group_name(const char *bytes, size_t n)
+{
+    round_ev.group_name = "@@@@";
+    uint8_t buf[8192], wire[8192];
+    size_t len = rectify__envelope__pack(&env, buf);
+    uint8_t *at = memmem(buf, len, "@@@@", 4);
+    cr_assert_not_null(at);
+    cr_assert(n < 128, "the test keeps lengths one varint byte long");
+    /* the lengths before the string (the group_name's and the open_round's) */
+    size_t head = (size_t)(at - buf);
+    memcpy(wire, buf, head);
+    wire[head - 1] = (uint8_t)n;
+    memcpy(wire + head, bytes, n);
+    memcpy(wire + head + n, at + 4, len - head - 4);
+    size_t total = len - 4 + n;
+    /* the open_round submessage length sits after its key 0x52 (field 10) */
+    uint8_t *sub = memchr(wire, 0x52, head);
+    cr_assert_not_null(sub);
+    sub[1] = (uint8_t)(sub[1] - 4 + n);
+    Rectify__Envelope *out = NULL;
+    int rc = intake_decode(wire, total, sizeof wire, &out, &why);
+    if (out)
+        rectify__envelope__free_unpacked(out, NULL);
+    return rc;
+}
+
+Test(intake_check, decode_refuses_what_postgresql_would_refuse_naming_the_field)
+{
+    struct {
+        const char *bytes;
+        size_t n;
+        const char *code;
+    } cases[] = {
+        {"\xED\xA0\x80", 3, "invalid_utf8"},     /* a UTF-16 surrogate */
+        {"\xE0\x80\x80", 3, "invalid_utf8"},     /* overlong */
+        {"\xF4\x90\x80\x80", 4, "invalid_utf8"}, /* above U+10FFFF */
+        {"admin\0evil", 10, "nul_in_text"},      /* protobuf-c would cut it to "admin" */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(s_decode_with_group_name(cases[i].bytes, cases[i].n), RC_ERR_INVALID,
+                     "case %zu", i);
+        cr_assert_str_eq(why.code, cases[i].code);
+        cr_assert(strstr(why.message, "open_round.group_name"), "%s", why.message);
+        cr_assert_str_eq(why.event_id, ID, "the refusal still names the event");
+    }
+    cr_assert_eq(s_decode_with_group_name("巡视组", 9), RC_OK);
+}
+
+Test(intake_check, a_non_uuid_id_is_never_echoed)
+{
+    char big[1001];
+    memset(big, 'x', sizeof big - 1);
+    big[1000] = '\0';
+    env.event_id = big;
+    uint8_t buf[4096];
+    size_t len = rectify__envelope__pack(&env, buf);
+    Rectify__Envelope *out = NULL;
+    cr_assert_eq(intake_decode(buf, len, sizeof buf, &out, &why), RC_ERR_INVALID);
+    cr_assert_str_eq(why.code, "field_too_long");
+    cr_assert(strstr(why.message, "event_id is 1000 bytes"), "%s", why.message);
+    cr_assert_str_eq(why.event_id, "");
+}
+
+Test(intake_check, sent_at_ms_must_be_a_real_time)
+{
+    env.sent_at_ms = (int64_t)1 << 62;
+    expect_refusal("out_of_range", "sent_at_ms");
+    env.sent_at_ms = -1;
+    expect_refusal("out_of_range", "sent_at_ms");
+    env.sent_at_ms = INTAKE_MAX_SENT_AT_MS;
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
 }
 
 Test(intake_check, a_post_problem_needs_its_fields)

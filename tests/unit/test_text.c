@@ -72,6 +72,15 @@ Test(text, cut_copies_whole_characters_and_replaces_invalid_bytes)
     cr_assert_str_eq(big, "ok");
 }
 
+Test(text, a_character_cut_off_at_the_end_is_dropped_not_replaced)
+{
+    char out[16];
+    cr_assert_eq(text_cut(out, sizeof out, "上海\xE5\xB8"), false);
+    cr_assert_str_eq(out, "上海");
+    cr_assert_eq(text_cut(out, sizeof out, "a\xE5\xB8z"), true);
+    cr_assert_str_eq(out, "a??z", "inside the text it is replaced");
+}
+
 Test(text, printf_results_are_always_valid)
 {
     char out[10];

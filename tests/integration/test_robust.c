@@ -1,0 +1,457 @@
+/* One bad event never stops the others: what senders really send, through
+ * the real services on a real PostgreSQL. Each test is a finding of the
+ * outside client's run that halted or lost events before. */
+#define _GNU_SOURCE
+#include "clock.h"
+#include "cluster.h"
+#include "ids.h"
+#include "rectify.pb-c.h"
+#include "text.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static cluster_t c;
+/* quick re-sends and a short quarantine, so a test sees them in seconds */
+static const char *const quick[] = {"RECTIFY_RESEND_TIMEOUT_MS=300", "RECTIFY_QUARANTINE_AFTER=3",
+                                    NULL};
+
+static void setup(void)
+{
+    cluster_start(&c, quick);
+}
+
+static void teardown(void)
+{
+    cluster_stop(&c);
+}
+
+TestSuite(robust, .init = setup, .fini = teardown, .timeout = 180);
+
+/* An open_round frame whose group_name is exactly the n bytes given: packed
+ * with a placeholder of the same length, then the bytes put in its place
+ * (so it may hold what a C string cannot, such as NUL). */
+static size_t s_round_frame(uint8_t *buf, size_t size, const char *id, const char *round,
+                            const void *group, size_t n)
+{
+    char placeholder[64];
+    cr_assert(n < sizeof placeholder);
+    memset(placeholder, '@', n);
+    placeholder[n] = '\0';
+    Rectify__OpenRound ev = RECTIFY__OPEN_ROUND__INIT;
+    ev.round_id = (char *)round;
+    ev.group_name = placeholder;
+    ev.target_unit = "sh-cgzf";
+    ev.feedback_date = "2021-01-29";
+    ev.kind = RECTIFY__ROUND_KIND__INSPECTION;
+    Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+    env.event_id = (char *)id;
+    env.unit = "inspection-office";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_OPEN_ROUND;
+    env.open_round = &ev;
+    size_t len = rectify__envelope__get_packed_size(&env);
+    cr_assert(len <= size);
+    rectify__envelope__pack(&env, buf);
+    uint8_t *at = memmem(buf, len, placeholder, n);
+    cr_assert(at);
+    memcpy(at, group, n);
+    return len;
+}
+
+static void s_outcome_of(const char *id, char *out, size_t outlen)
+{
+    cluster_wait_applied(&c);
+    cluster_outcome(&c, id, out, outlen);
+}
+
+/* Posts one valid open_round and asserts workflow applies it. */
+static void expect_pipeline_flows(const char *round)
+{
+    post_item_t item;
+    cluster_open_round(&item, NULL, round);
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    cr_assert_eq(item.status, POST_ACCEPTED, "%s %s", item.code, item.message);
+    char out[512];
+    s_outcome_of(item.event_id, out, sizeof out);
+    cr_assert_str_eq(out, "applied", "the pipeline stopped: %s", out);
+    free(item.frame);
+}
+
+Test(robust, strings_postgresql_refuses_are_rejected_by_name_and_the_pipeline_goes_on)
+{
+    struct {
+        const char *bytes;
+        size_t n;
+        const char *code;
+    } poison[] = {
+        {"\xED\xA0\x80", 3, "invalid_utf8"},     /* a UTF-16 surrogate */
+        {"\xE0\x80\x80", 3, "invalid_utf8"},     /* an overlong form */
+        {"\xF4\x90\x80\x80", 4, "invalid_utf8"}, /* above U+10FFFF */
+        {"admin\0evil", 10, "nul_in_text"},      /* would be cut to "admin" */
+        {"巡视组\xE5\xB8", 11, "invalid_utf8"},  /* a character cut in half */
+    };
+    long long before = testdb_number(&c.db, "SELECT count(*) FROM intake_event");
+    for (size_t i = 0; i < sizeof poison / sizeof poison[0]; i++) {
+        char id[IDS_UUID_LEN + 1];
+        ids_new_uuid(id);
+        uint8_t buf[512];
+        size_t len = s_round_frame(buf, sizeof buf, id, "r-poison", poison[i].bytes, poison[i].n);
+        Rectify__Ack *ack = cluster_send_raw(&c, buf, len);
+        cr_assert(ack, "case %zu got no answer", i);
+        cr_assert_eq(ack->status, RECTIFY__ACK_STATUS__REJECTED, "case %zu: status %d", i,
+                     ack->status);
+        cr_assert_str_eq(ack->code, poison[i].code, "case %zu", i);
+        cr_assert(strstr(ack->message, "open_round.group_name"), "%s", ack->message);
+        cr_assert_str_eq(ack->event_id, id);
+        cr_assert_eq(text_check(ack->message, strlen(ack->message), 0, NULL), TEXT_OK);
+        rectify__ack__free_unpacked(ack, NULL);
+    }
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event"), before,
+                 "a refused frame was stored");
+    expect_pipeline_flows("r-after-poison");
+}
+
+Test(robust, a_nul_in_the_unit_is_refused_not_cut)
+{
+    char id[IDS_UUID_LEN + 1];
+    ids_new_uuid(id);
+    Rectify__RegisterUnit ev = RECTIFY__REGISTER_UNIT__INIT;
+    ev.code = "evil";
+    ev.name = "x";
+    ev.role = RECTIFY__ROLE__ADMIN;
+    Rectify__Envelope env = RECTIFY__ENVELOPE__INIT;
+    env.event_id = id;
+    env.unit = "admin@evil";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_REGISTER_UNIT;
+    env.register_unit = &ev;
+    uint8_t buf[256];
+    size_t len = rectify__envelope__pack(&env, buf);
+    uint8_t *at = memmem(buf, len, "admin@evil", 10);
+    at[5] = '\0';
+    Rectify__Ack *ack = cluster_send_raw(&c, buf, len);
+    cr_assert(ack);
+    cr_assert_eq(ack->status, RECTIFY__ACK_STATUS__REJECTED);
+    cr_assert_str_eq(ack->code, "nul_in_text");
+    cr_assert(strstr(ack->message, "unit: byte 5 is NUL"), "%s", ack->message);
+    rectify__ack__free_unpacked(ack, NULL);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM unit WHERE code = 'evil'"), 0);
+}
+
+Test(robust, one_bad_time_in_a_burst_costs_no_other_event_its_answer)
+{
+    enum { N = 301 };
+    post_item_t *items = calloc(N, sizeof *items);
+    cr_assert(items);
+    for (int i = 0; i < N; i++) {
+        char round[32];
+        snprintf(round, sizeof round, "r-burst-%d", i);
+        cluster_open_round(&items[i], NULL, round);
+    }
+    /* one of them says it was sent 2^62 ms after 1970 */
+    Rectify__Envelope *env = rectify__envelope__unpack(NULL, items[150].len, items[150].frame);
+    env->sent_at_ms = (int64_t)1 << 62;
+    free(items[150].frame);
+    items[150].len = rectify__envelope__get_packed_size(env);
+    items[150].frame = malloc(items[150].len);
+    rectify__envelope__pack(env, items[150].frame);
+    rectify__envelope__free_unpacked(env, NULL);
+
+    cr_assert_eq(cluster_post(&c, items, N), 0, "some events got no answer");
+    int accepted = 0;
+    for (int i = 0; i < N; i++)
+        accepted += items[i].status == POST_ACCEPTED;
+    cr_assert_eq(accepted, N - 1);
+    cr_assert_eq(items[150].status, POST_REJECTED);
+    cr_assert_str_eq(items[150].code, "out_of_range");
+    cr_assert(strstr(items[150].message, "sent_at_ms"), "%s", items[150].message);
+    cluster_wait_applied(&c);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), N - 1);
+    for (int i = 0; i < N; i++)
+        free(items[i].frame);
+    free(items);
+}
+
+Test(robust, a_long_id_that_is_no_uuid_gets_an_answer_that_echoes_nothing)
+{
+    for (size_t n = 37; n <= 4000; n = n * 3) {
+        char *id = malloc(n + 1);
+        memset(id, 'z', n);
+        id[n] = '\0';
+        post_item_t item;
+        cluster_open_round(&item, NULL, "r-long-id");
+        Rectify__Envelope *env = rectify__envelope__unpack(NULL, item.len, item.frame);
+        env->event_id = id; /* the unpacked one is freed by free_unpacked: keep it */
+        uint8_t *buf = malloc(rectify__envelope__get_packed_size(env));
+        size_t len = rectify__envelope__pack(env, buf);
+        Rectify__Ack *ack = cluster_send_raw(&c, buf, len);
+        cr_assert(ack, "a %zu-byte id got no answer", n);
+        cr_assert_eq(ack->status, RECTIFY__ACK_STATUS__REJECTED);
+        cr_assert_str_eq(ack->event_id, "", "the answer echoes what is no UUID");
+        cr_assert(strstr(ack->message, "event_id"), "%s", ack->message);
+        rectify__ack__free_unpacked(ack, NULL);
+        free(buf);
+        env->event_id = NULL;
+        rectify__envelope__free_unpacked(env, NULL);
+        free(item.frame);
+        free(id);
+    }
+}
+
+Test(robust, the_same_id_for_other_content_is_refused_id_reused)
+{
+    post_item_t first, other, again;
+    cluster_open_round(&first, NULL, "r-first");
+    cluster_open_round(&other, first.event_id, "r-other"); /* same id, another round */
+    cr_assert_eq(cluster_post(&c, &first, 1), 0);
+    cr_assert_eq(first.status, POST_ACCEPTED);
+    cr_assert_eq(cluster_post(&c, &other, 1), 0);
+    cr_assert_eq(other.status, POST_REJECTED);
+    cr_assert_str_eq(other.code, "id_reused");
+    cr_assert(strstr(other.message, "another event"), "%s", other.message);
+    /* the same event sent again with a later clock reading is a repeat */
+    cluster_open_round(&again, first.event_id, "r-first");
+    cr_assert_neq(again.len == first.len && !memcmp(again.frame, first.frame, first.len), 1,
+                  "sent_at_ms should differ");
+    cr_assert_eq(cluster_post(&c, &again, 1), 0);
+    cr_assert_eq(again.status, POST_DUPLICATE, "%s %s", again.code, again.message);
+    cluster_wait_applied(&c);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"
+                                      " WHERE round_id IN ('r-first', 'r-other')"),
+                 1);
+    free(first.frame);
+    free(other.frame);
+    free(again.frame);
+}
+
+/* Builds a JSON line whose one string is s repeated until it is about n bytes. */
+static char *s_repeat(const char *s, size_t n)
+{
+    size_t one = strlen(s), count = n / one;
+    char *out = malloc(count * one + 1);
+    for (size_t i = 0; i < count; i++)
+        memcpy(out + i * one, s, one);
+    out[count * one] = '\0';
+    return out;
+}
+
+Test(robust, workflow_cuts_its_own_messages_on_whole_characters)
+{
+    char *task = s_repeat("整改事项", 1000);      /* 996 bytes: a refusal message quotes it */
+    char *name = s_repeat("上海市城市管理", 900); /* a notice subject quotes it */
+    size_t cap = strlen(task) + strlen(name) + 1024;
+    char *lines = malloc(cap);
+    snprintf(lines, cap,
+             "{\"unit\":\"sh-cgzf\",\"write_off\":{\"round_id\":\"nowhere\",\"task_id\":\"%s\"}}\n"
+             "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"long-name\",\"name\":\"%s\","
+             "\"role\":\"UNIT\"}}\n",
+             task, name);
+    size_t n;
+    post_item_t *items = cluster_post_json(&c, lines, &n);
+    cr_assert_eq(items[0].status, POST_ACCEPTED, "%s", items[0].message);
+    cr_assert_eq(items[1].status, POST_ACCEPTED, "%s", items[1].message);
+    char out[2048];
+    s_outcome_of(items[0].event_id, out, sizeof out);
+    cr_assert(strncmp(out, "refused: ", 9) == 0, "%s", out);
+    cr_assert_eq(text_check(out, strlen(out), 0, NULL), TEXT_OK);
+    s_outcome_of(items[1].event_id, out, sizeof out);
+    cr_assert_str_eq(out, "applied");
+    /* their notices reached notification whole */
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM notification WHERE event_id IN ('%s', '%s')",
+             items[0].event_id, items[1].event_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 2, 20000), 2);
+    cluster_free_items(items, n);
+    expect_pipeline_flows("r-after-long");
+    free(task);
+    free(name);
+    free(lines);
+}
+
+Test(robust, data_the_database_refuses_in_workflow_refuses_that_event_alone)
+{
+    /* a rule intake does not know, so only the database can refuse it */
+    testdb_number(&c.db, "ALTER TABLE inspection_round ADD CONSTRAINT test_no_poison"
+                         " CHECK (group_name <> '毒'); SELECT 1");
+    enum { N = 5 };
+    post_item_t items[N];
+    for (int i = 0; i < N; i++) {
+        char round[32], id[IDS_UUID_LEN + 1];
+        snprintf(round, sizeof round, "r-data-%d", i);
+        ids_new_uuid(id);
+        uint8_t buf[512];
+        const char *group = i == 2 ? "毒" : "组3";
+        size_t len = s_round_frame(buf, sizeof buf, id, round, group, strlen(group));
+        memset(&items[i], 0, sizeof items[i]);
+        snprintf(items[i].event_id, sizeof items[i].event_id, "%s", id);
+        items[i].frame = malloc(len);
+        memcpy(items[i].frame, buf, len);
+        items[i].len = len;
+    }
+    cr_assert_eq(cluster_post(&c, items, N), 0);
+    char out[512];
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(items[i].status, POST_ACCEPTED);
+        s_outcome_of(items[i].event_id, out, sizeof out);
+        if (i == 2) {
+            cr_assert(strncmp(out, "refused: invalid_data: ", 23) == 0, "%s", out);
+            cr_assert(strstr(out, "SQLSTATE 23514"), "%s", out);
+        } else {
+            cr_assert_str_eq(out, "applied", "event %d: %s", i, out);
+        }
+        free(items[i].frame);
+    }
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), N - 1);
+    expect_pipeline_flows("r-after-data");
+}
+
+static int s_rectifyctl(const char *args, char *out, size_t outlen)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s' %s/rectifyctl %s 2>&1", c.db.conninfo,
+             RECTIFY_BIN_DIR, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+Test(robust, an_event_that_keeps_failing_is_quarantined_then_requeued)
+{
+    /* a fault that is neither the data's nor the connection's (P0001) */
+    testdb_number(&c.db,
+                  "CREATE FUNCTION test_stuck() RETURNS trigger LANGUAGE plpgsql AS $$"
+                  " BEGIN IF NEW.round_id = 'r-stuck' THEN RAISE EXCEPTION 'test: stuck'; END IF;"
+                  " RETURN NEW; END $$;"
+                  " CREATE TRIGGER test_stuck BEFORE INSERT ON inspection_round"
+                  " FOR EACH ROW EXECUTE FUNCTION test_stuck(); SELECT 1");
+    post_item_t items[2];
+    cluster_open_round(&items[0], NULL, "r-stuck");
+    cluster_open_round(&items[1], NULL, "r-behind");
+    cr_assert_eq(cluster_post(&c, items, 2), 0);
+    cr_assert_eq(items[0].status, POST_ACCEPTED);
+    cr_assert_eq(items[1].status, POST_ACCEPTED);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM wf_event WHERE event_id = '%s' AND outcome = 'applied'",
+             items[1].event_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 1, 20000), 1, "the event behind it never came");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM dead_event WHERE event_id = '%s' AND consumer = 'workflow'"
+             " AND sqlstate = 'P0001' AND attempts = 3",
+             items[0].event_id);
+    cr_assert_eq(testdb_number(&c.db, sql), 1);
+
+    char out[4096];
+    cr_assert_eq(s_rectifyctl("dead-events", out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, items[0].event_id) && strstr(out, "test: stuck"), "%s", out);
+    cr_assert(strstr(out, "1 quarantined event(s)"), "%s", out);
+    cr_assert_eq(s_rectifyctl("requeue 00000000-0000-4000-8000-000000000000", out, sizeof out), 1,
+                 "requeuing nothing is an error: %s", out);
+
+    testdb_number(&c.db, "DROP TRIGGER test_stuck ON inspection_round; SELECT 1");
+    char args[128];
+    snprintf(args, sizeof args, "requeue %s", items[0].event_id);
+    cr_assert_eq(s_rectifyctl(args, out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "1 quarantined event(s) requeued"), "%s", out);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM wf_event WHERE event_id = '%s' AND outcome = 'applied'",
+             items[0].event_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 1, 20000), 1, "the requeued event was not applied");
+    cr_assert_eq(s_rectifyctl("dead-events", out, sizeof out), 0);
+    cr_assert(strstr(out, "0 quarantined event(s)"), "%s", out);
+    free(items[0].frame);
+    free(items[1].frame);
+}
+
+/* --- dates: the future, and a clock's mark ------------------------------- */
+
+static const char *const sim[] = {"RECTIFY_SIM_CLOCK=true", "RECTIFY_TIMER_INTERVAL_MS=20", NULL};
+
+#define DROUND "r-dates"
+
+static void setup_dates(void)
+{
+    cluster_start(&c, sim);
+    cluster_set_clock(&c, "2021-03-01T00:00:00Z");
+    size_t n;
+    post_item_t *items = cluster_post_json(
+        &c,
+        "{\"unit\":\"inspection-office\",\"open_round\":{\"round_id\":\"" DROUND
+        "\",\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-"
+        "29\",\"kind\":\"INSPECTION\"}}\n"
+        "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"" DROUND
+        "\",\"problem_id\":\"1\",\"aspect\":\"方面一\",\"title\":\"问题一\"}}\n"
+        "{\"unit\":\"sh-cgzf\",\"post_item\":{\"round_id\":\"" DROUND
+        "\",\"problem_id\":\"1\",\"item_id\":\"I\",\"title\":\"事项\",\"on_date\":\"2021-02-01\"}}"
+        "\n"
+        "{\"unit\":\"sh-cgzf\",\"assign\":{\"round_id\":\"" DROUND
+        "\",\"task_id\":\"I\",\"lead_leader\":\"局长\",\"responsible_unit\":\"sh-cgzf\","
+        "\"deadline\":\"2021-03-10\",\"track\":\"FIX_NOW\",\"on_date\":\"2021-02-01\"}}\n"
+        "{\"unit\":\"sh-cgzf\",\"start\":{\"round_id\":\"" DROUND
+        "\",\"task_id\":\"I\",\"on_date\":\"2021-03-01\"}}\n",
+        &n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(items[i].status, POST_ACCEPTED);
+    cluster_free_items(items, n);
+    cluster_wait_applied(&c);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM wf_event WHERE outcome = 'refused'"),
+                 0);
+}
+
+TestSuite(dates, .init = setup_dates, .fini = teardown, .timeout = 180);
+
+static void s_post_one(const char *line, char *out, size_t outlen)
+{
+    size_t n;
+    post_item_t *items = cluster_post_json(&c, line, &n);
+    cr_assert_eq(items[0].status, POST_ACCEPTED, "%s", items[0].message);
+    s_outcome_of(items[0].event_id, out, outlen);
+    cluster_free_items(items, n);
+}
+
+Test(dates, an_event_dated_after_today_is_refused_and_locks_nothing)
+{
+    char out[512];
+    s_post_one("{\"unit\":\"sh-cgzf\",\"report_progress\":{\"round_id\":\"" DROUND
+               "\",\"task_id\":\"I\",\"text\":\"进展\",\"on_date\":\"2223-01-01\"}}\n",
+               out, sizeof out);
+    cr_assert(strncmp(out, "refused: future_date: ", 22) == 0, "%s", out);
+    cr_assert(strstr(out, "report_progress.on_date: 2223-01-01 is after today (2021-03-01)"), "%s",
+              out);
+    /* the next event, dated right, is applied: nothing was locked */
+    s_post_one("{\"unit\":\"sh-cgzf\",\"report_progress\":{\"round_id\":\"" DROUND
+               "\",\"task_id\":\"I\",\"text\":\"进展\",\"on_date\":\"2021-03-01\"}}\n",
+               out, sizeof out);
+    cr_assert_str_eq(out, "applied");
+}
+
+Test(dates, a_clock_mark_does_not_block_an_event_that_happened_before_it)
+{
+    /* the deadline passes: the clock marks the item overdue, dated 03-12 */
+    cluster_set_clock(&c, "2021-03-12T00:00:00Z");
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM task_history WHERE round_id = '" DROUND
+                                     "' AND task_id = 'I' AND action = 'overdue'",
+                                     1, 20000),
+                 1);
+    /* the unit submitted on 03-09 and posts it late: it happened before the
+     * mark and after the last business change (03-01), so it is applied */
+    char out[512];
+    s_post_one("{\"unit\":\"sh-cgzf\",\"report_progress\":{\"round_id\":\"" DROUND
+               "\",\"task_id\":\"I\",\"text\":\"已完成大半\",\"on_date\":\"2021-03-09\"}}\n",
+               out, sizeof out);
+    cr_assert_str_eq(out, "applied");
+    /* an event before the last business change is still refused, and says
+     * which change it was */
+    s_post_one("{\"unit\":\"sh-cgzf\",\"report_progress\":{\"round_id\":\"" DROUND
+               "\",\"task_id\":\"I\",\"text\":\"进展\",\"on_date\":\"2021-03-05\"}}\n",
+               out, sizeof out);
+    cr_assert(strncmp(out, "refused: stale_date: ", 21) == 0, "%s", out);
+    cr_assert(strstr(out, "(report_progress on 2021-03-09)"), "%s", out);
+}
