@@ -2,6 +2,9 @@
 #include "db.h"
 #include "errors.h"
 #include "log.h"
+#include "clock.h"
+
+#include <stdint.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,8 @@
 struct db_t {
     PGconn *conn;
     unsigned generation;
+    int failed_attempts;     /* reconnections failed in a row */
+    int64_t next_attempt_ms; /* no reconnection before this (monotonic) */
     const char *prepared[MAX_PREPARED]; /* statement names prepared on conn */
     int nprepared;
     char sqlstate[6];
@@ -31,6 +36,35 @@ static void s_note_error(db_t *self, const char *what, const PGresult *res)
     log_event(LOG_ERROR, NULL, NULL, f, 2, "database: %s", self->error);
 }
 
+int db_backoff_ms(int attempt)
+{
+    int base = 100;
+    for (int i = 0; i < attempt && base < 5000; i++)
+        base *= 2;
+    if (base > 5000)
+        base = 5000;
+    return base + rand() % (base / 4 + 1);
+}
+
+/* libpq's notices and warnings become log lines like every other. */
+static void s_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *text = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    log_field_t f[] = {LF_STR("sqlstate", state), LF_STR("severity", severity)};
+    bool warning = severity && strcmp(severity, "WARNING") == 0;
+    log_event(warning ? LOG_WARN : LOG_INFO, NULL, NULL, f, 2, "database: %s", text ? text : "");
+}
+
+static void s_session_setup(db_t *self)
+{
+    PQsetNoticeReceiver(self->conn, s_notice, NULL);
+    /* quiet NOTICEs such as "relation already exists, skipping" */
+    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
+}
+
 db_t *db_connect(const char *conninfo, char *err, size_t errlen)
 {
     db_t *self = calloc(1, sizeof *self);
@@ -47,8 +81,7 @@ db_t *db_connect(const char *conninfo, char *err, size_t errlen)
         db_destroy(&self);
         return NULL;
     }
-    /* quiet NOTICEs such as "relation already exists, skipping" */
-    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
+    s_session_setup(self);
     return self;
 }
 
@@ -75,15 +108,27 @@ int db_ensure(db_t *self)
 {
     if (PQstatus(self->conn) == CONNECTION_OK)
         return RC_OK;
+    int64_t now = clock_mono_ms();
+    if (self->failed_attempts > 0 && now < self->next_attempt_ms) {
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+        return RC_ERR_DB; /* waiting out the back-off */
+    }
+    if (self->failed_attempts == 0)
+        log_event(LOG_ERROR, NULL, NULL, NULL, 0,
+                  "database: connection lost; reconnecting with back-off");
     PQreset(self->conn);
     self->nprepared = 0;
     self->generation++;
     if (PQstatus(self->conn) != CONNECTION_OK) {
-        s_note_error(self, "reconnect", NULL);
+        self->next_attempt_ms = now + db_backoff_ms(self->failed_attempts++);
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+        snprintf(self->error, sizeof self->error, "no connection to the database");
         return RC_ERR_DB;
     }
-    PQclear(PQexec(self->conn, "SET client_min_messages = warning"));
-    log_info("database: reconnected");
+    s_session_setup(self);
+    log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("attempts", self->failed_attempts + 1)},
+              1, "database: reconnected");
+    self->failed_attempts = 0;
     return RC_OK;
 }
 

@@ -25,7 +25,10 @@ db_t *db_connect(const char *conninfo, char *err, size_t errlen);
 void db_destroy(db_t **self_p);
 PGconn *db_conn(db_t *self);
 
-/* Reconnects if the connection was lost. Returns 0 or RC_ERR_DB. */
+/* Reconnects if the connection was lost, at most once per back-off interval
+ * (exponential from 100 ms to 5 s, with jitter): between attempts it
+ * returns RC_ERR_DB at once. One log line when the connection is lost, one
+ * when it is back. Returns 0 or RC_ERR_DB. */
 int db_ensure(db_t *self);
 /* Counts reconnections: a caller holding session state (advisory locks)
  * compares it to know that state is gone. */
@@ -45,6 +48,10 @@ int db_exec_sql(db_t *self, const char *sql);
 int db_begin(db_t *self);
 int db_commit(db_t *self);
 void db_rollback(db_t *self);
+
+/* The wait before reconnection attempt number attempt (0, 1, ...): 100 ms
+ * doubling to 5 s, each with up to a quarter more at random. */
+int db_backoff_ms(int attempt);
 
 /* What kind of failure the last one was (from its SQLSTATE):
  * - DB_FAULT_TRANSIENT: the connection or the server (classes 08, 53, 57,

@@ -7,12 +7,15 @@
 #include "migrate.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <zmq.h>
 
-#define DB_WAIT_MS 30000
+#define IDLE_TRIM_MS 2000
 
 int service_check_endpoint(service_t *svc, const char *setting)
 {
@@ -42,21 +45,25 @@ void *service_bind_router(service_t *svc, const char *setting)
     return NULL;
 }
 
-static db_t *s_connect_waiting(const char *conninfo)
+/* Connects, waiting as long as it takes (with the database's own back-off
+ * between attempts) until the database answers or a signal asks to stop. */
+static db_t *s_connect_waiting(const char *conninfo, int sigfd)
 {
     char err[512] = "";
-    int64_t until = clock_mono_ms() + DB_WAIT_MS;
     for (int attempt = 0;; attempt++) {
         db_t *db = db_connect(conninfo, err, sizeof err);
-        if (db)
+        if (db) {
+            if (attempt > 0)
+                log_info("database: connected after %d attempt(s)", attempt + 1);
             return db;
-        if (clock_mono_ms() > until) {
-            log_error("%s; gave up after %d s", err, DB_WAIT_MS / 1000);
-            return NULL;
         }
         if (attempt == 0)
-            log_warn("%s; waiting for it", err);
-        usleep(500 * 1000);
+            log_warn("%s; waiting for it (one line now, one when it answers)", err);
+        struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+        if (poll(&pfd, 1, db_backoff_ms(attempt)) > 0) {
+            log_info("stopping while waiting for the database (signal %d)", bus_signal_read(sigfd));
+            return NULL;
+        }
     }
 }
 
@@ -100,7 +107,7 @@ int service_start(service_t *svc, const char *name, const char *summary, const c
         log_error("cannot set up the signal descriptor");
         goto out_stop;
     }
-    svc->db = s_connect_waiting(config_str(svc->cfg, "db"));
+    svc->db = s_connect_waiting(config_str(svc->cfg, "db"), svc->sigfd);
     if (!svc->db)
         goto out_stop;
     if (migrate_run(svc->db, NULL) != RC_OK)
@@ -135,9 +142,25 @@ int service_run(service_t *svc, service_loop_t *loop)
         {loop->pump ? outbox_pump_socket(loop->pump) : NULL, 0, ZMQ_POLLIN, 0},
     };
     int nitems = loop->pump ? 3 : 2;
+    bool active = false;
+    int64_t last_active_ms = 0;
     for (;;) {
-        if (zmq_poll(items, nitems, poll_ms) < 0 && zmq_errno() != EINTR)
+        if (loop->pump)
+            items[2].socket = outbox_pump_socket(loop->pump);
+        int wait_ms = loop->pump && outbox_pump_busy(loop->pump) ? 0 : poll_ms;
+        int ready = zmq_poll(items, nitems, wait_ms);
+        if (ready < 0 && zmq_errno() != EINTR)
             break;
+        /* after a burst, give the memory it took back to the system once the
+         * service has been idle for a while */
+        int64_t now = clock_mono_ms();
+        if (ready > 0) {
+            active = true;
+            last_active_ms = now;
+        } else if (active && now - last_active_ms > IDLE_TRIM_MS) {
+            malloc_trim(0);
+            active = false;
+        }
         if (items[0].revents & ZMQ_POLLIN) {
             log_info("%s stopping (signal %d)", svc->name, bus_signal_read(svc->sigfd));
             break;

@@ -18,7 +18,9 @@
 
 struct outbox_pump_t {
     db_t *db;
+    void *ctx;
     void *sock;
+    int timeouts; /* resend timeouts in a row: the wait doubles, up to 8 times */
     pump_opts_t opts;
     bool leader;
     unsigned db_generation;
@@ -48,31 +50,51 @@ static const db_stmt_t s_ack_stmt = {
     " acked_at = now() WHERE dest = $1 AND EXISTS (SELECT 1 FROM async)",
     2, 0};
 
+static void *s_connect(outbox_pump_t *self)
+{
+    void *sock = bus_socket(self->ctx, ZMQ_DEALER, 0);
+    if (!sock)
+        return NULL;
+    /* queue only for a connected receiver: frames for a dead one are dropped
+     * by the resend logic anyway, and stale queues would reorder on reconnect */
+    int immediate = 1;
+    zmq_setsockopt(sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+    if (zmq_connect(sock, self->opts.endpoint) != 0) {
+        zmq_close(sock);
+        return NULL;
+    }
+    return sock;
+}
+
 outbox_pump_t *outbox_pump_new(db_t *db, void *zmq_ctx, const pump_opts_t *opts)
 {
     outbox_pump_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->db = db;
+    self->ctx = zmq_ctx;
     self->opts = *opts;
-    self->sock = bus_socket(zmq_ctx, ZMQ_DEALER, 0);
-    if (!self->sock)
-        goto out_free_self;
-    /* queue only for a connected receiver: frames for a dead one are dropped
-     * by the resend logic anyway, and stale queues would reorder on reconnect */
-    int immediate = 1;
-    zmq_setsockopt(self->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
-    if (zmq_connect(self->sock, opts->endpoint) != 0)
-        goto out_close_sock;
+    self->sock = s_connect(self);
+    if (!self->sock) {
+        free(self);
+        return NULL;
+    }
     self->kicked = true;
     self->leader_try_ms = INT64_MIN / 2;
     return self;
+}
 
-out_close_sock:
+/* Before sending again what is unacknowledged, the frames still queued for
+ * the receiver (a stopped one reads nothing) are thrown away with the socket
+ * (linger 0) and a new one connects: each row is queued at most once, so the
+ * memory held for a stopped receiver is bounded by the window. */
+static void s_reset_socket(outbox_pump_t *self)
+{
+    void *fresh = s_connect(self);
+    if (!fresh)
+        return; /* keep the old one; the next timeout tries again */
     zmq_close(self->sock);
-out_free_self:
-    free(self);
-    return NULL;
+    self->sock = fresh;
 }
 
 void outbox_pump_destroy(outbox_pump_t **self_p)
@@ -135,10 +157,12 @@ static int s_take_leadership(outbox_pump_t *self, int64_t now)
     return RC_OK;
 }
 
-/* Reads up to the window's room of new rows and sends them as batches. */
+/* Reads new rows, as many as the window has room for but one batch at most,
+ * and sends them; when there is more to send it stays kicked, so the
+ * service's loop comes back to it after a look at its own input. */
 static int s_send_new(outbox_pump_t *self, int64_t now)
 {
-    for (;;) {
+    {
         int64_t room = self->opts.window - (self->last_sent - self->acked);
         if (room <= 0)
             return RC_OK;
@@ -196,9 +220,15 @@ static int s_send_new(outbox_pump_t *self, int64_t now)
         free(items);
         free(ptrs);
         PQclear(res);
-        if (rc != RC_OK || n < limit || n == 0)
-            return rc;
+        if (rc == RC_OK && n == limit)
+            self->kicked = true; /* a full batch: there may be more */
+        return rc;
     }
+}
+
+bool outbox_pump_busy(const outbox_pump_t *self)
+{
+    return self->leader && self->kicked;
 }
 
 int outbox_pump_tick(outbox_pump_t *self, int64_t now)
@@ -216,10 +246,16 @@ int outbox_pump_tick(outbox_pump_t *self, int64_t now)
         if (rc != RC_OK || !self->leader)
             return rc;
     }
-    if (self->last_sent > self->acked && now - self->progress_ms > self->opts.resend_timeout_ms) {
-        s_log_pump(self, LOG_WARN, "outbox: no acknowledgement in time; sending again");
+    int64_t timeout = (int64_t)self->opts.resend_timeout_ms << self->timeouts;
+    if (self->last_sent > self->acked && now - self->progress_ms > timeout) {
+        if (self->timeouts == 0)
+            s_log_pump(self, LOG_WARN, "outbox: no acknowledgement in time; sending again");
+        if (self->timeouts < 3)
+            self->timeouts++;
+        s_reset_socket(self);
         self->last_sent = self->acked;
         self->progress_ms = now;
+        self->kicked = true;
     }
     if (!self->kicked && now - self->last_poll_ms < self->opts.poll_interval_ms)
         return RC_OK;
@@ -238,12 +274,14 @@ static int s_record_ack(outbox_pump_t *self, const Rectify__BatchAck *ack, int64
             return RC_ERR_DB;
         self->acked = ack->applied_through;
         self->progress_ms = now;
+        self->timeouts = 0;
         if (self->last_sent < self->acked)
             self->last_sent = self->acked; /* the receiver was ahead of us */
         self->kicked = true;               /* the window has room again */
     }
     if (ack->gap && self->last_sent > self->acked && now - self->rewind_ms > GAP_REWIND_MIN_MS) {
         s_log_pump(self, LOG_WARN, "outbox: receiver reports a gap; sending again in order");
+        s_reset_socket(self);
         self->rewind_ms = now;
         self->last_sent = self->acked;
         self->progress_ms = now;

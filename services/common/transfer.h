@@ -48,11 +48,15 @@ typedef struct {
  * outlive the pump. NULL on failure. */
 outbox_pump_t *outbox_pump_new(db_t *db, void *zmq_ctx, const pump_opts_t *opts);
 void outbox_pump_destroy(outbox_pump_t **self_p);
-/* The socket to include in zmq_poll (ZMQ_POLLIN: acknowledgements). */
+/* The socket to include in zmq_poll (ZMQ_POLLIN: acknowledgements). It
+ * changes when the pump resets its connection: ask again before each poll. */
 void *outbox_pump_socket(outbox_pump_t *self);
 /* Says that this process has just committed outbox rows: send without waiting
  * for the next poll interval. */
 void outbox_pump_kick(outbox_pump_t *self);
+/* True when the pump has more to send right now: the service's loop should
+ * not sleep before its next tick. */
+bool outbox_pump_busy(const outbox_pump_t *self);
 /* Reads the acknowledgements waiting on the socket. */
 int outbox_pump_on_readable(outbox_pump_t *self, int64_t now_ms);
 /* Sends what is new, re-sends after the timeout, retries leadership. */

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static cluster_t c;
 /* quick re-sends and a short quarantine, so a test sees them in seconds */
@@ -454,4 +457,51 @@ Test(dates, a_clock_mark_does_not_block_an_event_that_happened_before_it)
                out, sizeof out);
     cr_assert(strncmp(out, "refused: stale_date: ", 21) == 0, "%s", out);
     cr_assert(strstr(out, "(report_progress on 2021-03-09)"), "%s", out);
+}
+
+/* --- the database away ---------------------------------------------------- */
+
+Test(database_away, a_service_started_without_its_database_waits_quietly_and_stops_on_a_signal)
+{
+    char dir[] = "/tmp/rectify-away-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char log[256], bind[256], db[256];
+    snprintf(log, sizeof log, "%s/intake.log", dir);
+    snprintf(bind, sizeof bind, "RECTIFY_INTAKE_BIND=ipc://%s/intake.sock", dir);
+    snprintf(db, sizeof db, "RECTIFY_DB=host=%s dbname=nothing connect_timeout=1", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, STDERR_FILENO);
+        char *const env[] = {db, bind, "RECTIFY_ALLOW_PLAIN=true", "RECTIFY_INTAKE_LOG_PUB=", NULL};
+        execle(RECTIFY_BIN_DIR "/rectify-intake", "rectify-intake", (char *)NULL, env);
+        _exit(127);
+    }
+    /* it keeps trying (with back-off) rather than exiting; the log says so once */
+    int status = 0;
+    for (int i = 0; i < 30; i++) {
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "intake exited while waiting");
+        usleep(100 * 1000); /* the thing under test is that time passes */
+    }
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "intake did not exit by itself");
+    char text[8192] = "";
+    FILE *f = fopen(log, "r");
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    int waiting = 0;
+    for (const char *p = text; (p = strstr(p, "waiting for it")); p++)
+        waiting++;
+    cr_assert_eq(waiting, 1, "one line while it waits, not one per attempt: %s", text);
+    cr_assert(strstr(text, "stopping while waiting for the database"), "%s", text);
+    for (const char *line = text; *line;) { /* every line is one JSON object */
+        cr_assert_eq(*line, '{', "not a JSON line: %s", line);
+        const char *end = strchr(line, '\n');
+        line = end ? end + 1 : line + strlen(line);
+    }
+    unlink(log);
+    rmdir(dir);
 }
