@@ -1,7 +1,6 @@
 /* config.c: settings table, loading and validation. */
 #include "config.h"
 
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -10,67 +9,10 @@
 #define MAX_LINE 1024
 
 const cfg_spec_t config_table[] = {
-    {"db", CFG_STRING, "", 0, 0, NULL,
-     "libpq connection string; empty uses the PG* environment variables"},
-    {"allow_plain", CFG_BOOL, "false", 0, 0, NULL,
-     "accept unauthenticated ZeroMQ peers; only loopback (tcp://127.*, ipc://) endpoints "
-     "may be bound then. Required until CURVE keys are implemented"},
-    {"log_level", CFG_STRING, "info", 0, 0, "debug|info|warn|error",
-     "lowest level written to stderr and the log stream"},
-    {"intake_bind", CFG_STRING, "tcp://127.0.0.1:7101", 0, 0, NULL,
-     "where intake listens for district and bureau systems (and rectifyctl post)"},
-    {"workflow_bind", CFG_STRING, "tcp://127.0.0.1:7102", 0, 0, NULL,
-     "where workflow listens for intake's event batches"},
-    {"notify_bind", CFG_STRING, "tcp://127.0.0.1:7103", 0, 0, NULL,
-     "where notification listens for workflow's notice batches"},
-    {"intake_log_pub", CFG_STRING, "tcp://127.0.0.1:7111", 0, 0, NULL,
-     "intake's live log stream (ZeroMQ PUB); empty disables it"},
-    {"workflow_log_pub", CFG_STRING, "tcp://127.0.0.1:7112", 0, 0, NULL,
-     "workflow's live log stream (ZeroMQ PUB); empty disables it"},
-    {"notify_log_pub", CFG_STRING, "tcp://127.0.0.1:7113", 0, 0, NULL,
-     "notification's live log stream (ZeroMQ PUB); empty disables it"},
-    {"max_message_bytes", CFG_INT, "1048576", 256, 16777216, NULL,
-     "largest Envelope intake accepts; larger ones are REJECTED (too_large)"},
-    {"batch_max", CFG_INT, "512", 1, 10000, NULL, "most events committed in one transaction"},
-    {"send_window", CFG_INT, "8192", 1, 1000000, NULL,
-     "most unacknowledged outbox rows in flight to the next service"},
-    {"resend_timeout_ms", CFG_INT, "2000", 50, 600000, NULL,
-     "re-send what the next service has not acknowledged after this long"},
-    {"poll_interval_ms", CFG_INT, "50", 1, 10000, NULL,
-     "how often an idle service looks for outbox rows written by other processes"},
-    {"quarantine_after", CFG_INT, "5", 1, 1000, NULL,
-     "an event that keeps failing (not for its data, not for the connection) is quarantined "
-     "after this many tries (rectifyctl dead-events, requeue); the pipeline goes on"},
-    {"drain_timeout_ms", CFG_INT, "3000", 0, 600000, NULL,
-     "on SIGTERM, how long to wait for in-flight batches to be acknowledged"},
-    {"sim_clock", CFG_BOOL, "false", 0, 0, NULL,
-     "read the current time from the table sim_clock (rectifyctl clock); tests and demos only"},
-    {"timer_interval_ms", CFG_INT, "1000", 10, 3600000, NULL,
-     "how often workflow looks for clocks that are due"},
-    {"remind_days", CFG_STRING, "7,3,1", 0, 0, NULL,
-     "reminders this many days before a deadline (comma-separated, each 1..365)"},
-    {"escalation_fix_now", CFG_STRING, "1,3,7", 0, 0, NULL,
-     "fix-now tasks: days past the deadline for the yellow card, red card, interview"},
-    {"escalation_special_campaign", CFG_STRING, "3,7,14", 0, 0, NULL,
-     "special-campaign tasks: days past the deadline for yellow card, red card, interview"},
-    {"escalation_long_term", CFG_STRING, "7,14,30", 0, 0, NULL,
-     "long-term tasks: days past the deadline for yellow card, red card, interview"},
-    {"report_interval_days", CFG_INT, "30", 0, 366, NULL,
-     "a long-term task owes a progress report this often (0: never); a missed one is overdue"},
-    {"look_back_after_days", CFG_INT, "90", 0, 3660, NULL,
-     "a look-back falls due this many days after a write-off (0: none)"},
-    {"smtp_url", CFG_STRING, "smtp://127.0.0.1:25", 0, 0, NULL,
-     "the SMTP relay mail is sent through (smtp:// or smtps://)"},
-    {"mail_from", CFG_STRING, "rectify@localhost", 0, 0, NULL, "the sender address of mail"},
-    {"delivery_timeout_ms", CFG_INT, "5000", 100, 600000, NULL,
-     "a webhook or mail delivery that takes longer has failed (and is tried again)"},
-    {"delivery_max_attempts", CFG_INT, "6", 1, 100, NULL,
-     "after this many failed attempts a delivery is a dead letter"},
-    {"retry_base_ms", CFG_INT, "2000", 1, 3600000, NULL,
-     "first retry after about this long; each next one waits twice as long (with jitter)"},
-    {"retry_max_ms", CFG_INT, "600000", 1, 86400000, NULL, "the longest wait between attempts"},
-    {"delivery_concurrency", CFG_INT, "32", 1, 1024, NULL,
-     "most webhook and mail deliveries in flight at once"},
+#define SETTING(name, type, fallback, min, max, choices, help)                                     \
+    {#name, type, fallback, min, max, choices, help},
+#include "config_settings.h"
+#undef SETTING
 };
 const int config_table_len = (int)(sizeof config_table / sizeof config_table[0]);
 
@@ -269,28 +211,38 @@ void config_destroy(config_t **self_p)
     *self_p = NULL;
 }
 
-static int s_require(const char *name, cfg_type_t type)
+/* Reading a setting as another type than the table gives is a programmer
+ * error that no build may let pass: it stops the program, in every build. */
+static int s_require(cfg_key_t key, cfg_type_t type)
 {
-    int i = s_index(name);
-    assert(i >= 0 && "unknown setting name");
-    assert(config_table[i].type == type && "setting read with the wrong type");
-    (void)type;
-    return i;
+    if ((int)key < 0 || (int)key >= config_table_len || config_table[key].type != type) {
+        fprintf(stderr, "config: setting %d read as %s, but it is %s\n", (int)key,
+                s_type_name(type),
+                (int)key >= 0 && (int)key < config_table_len ? s_type_name(config_table[key].type)
+                                                             : "no setting");
+        abort();
+    }
+    return (int)key;
 }
 
-const char *config_str(const config_t *self, const char *name)
+const char *config_str(const config_t *self, cfg_key_t key)
 {
-    return self->values[s_require(name, CFG_STRING)];
+    return self->values[s_require(key, CFG_STRING)];
 }
 
-long long config_int(const config_t *self, const char *name)
+long long config_int(const config_t *self, cfg_key_t key)
 {
-    return self->ints[s_require(name, CFG_INT)];
+    return self->ints[s_require(key, CFG_INT)];
 }
 
-bool config_bool(const config_t *self, const char *name)
+bool config_bool(const config_t *self, cfg_key_t key)
 {
-    return self->ints[s_require(name, CFG_BOOL)] != 0;
+    return self->ints[s_require(key, CFG_BOOL)] != 0;
+}
+
+const char *config_name(cfg_key_t key)
+{
+    return (int)key >= 0 && (int)key < config_table_len ? config_table[key].name : "?";
 }
 
 void config_print_help(FILE *out)

@@ -21,6 +21,14 @@ typedef struct {
     const char *help;
 } cfg_spec_t;
 
+/* The settings' keys: SET_batch_max, ... A misspelt key does not compile. */
+typedef enum {
+#define SETTING(name, ...) SET_##name,
+#include "config_settings.h"
+#undef SETTING
+    SET__COUNT
+} cfg_key_t;
+
 typedef struct config_t config_t;
 
 /* Builds the configuration from defaults, the optional file and the
@@ -30,11 +38,14 @@ typedef struct config_t config_t;
 config_t *config_load(const char *file, char *err, size_t errlen);
 void config_destroy(config_t **self_p);
 
-/* Accessors: name must be in the table and of that type (asserted: a wrong
- * name is a programmer error). Returned strings live as long as the config. */
-const char *config_str(const config_t *self, const char *name);
-long long config_int(const config_t *self, const char *name);
-bool config_bool(const config_t *self, const char *name);
+/* Accessors: the key's setting must be of that type; reading it as another
+ * stops the program in every build (a programmer error). Returned strings
+ * live as long as the config. */
+const char *config_str(const config_t *self, cfg_key_t key);
+long long config_int(const config_t *self, cfg_key_t key);
+bool config_bool(const config_t *self, cfg_key_t key);
+/* The setting's name, as in files and --help ("batch_max"). */
+const char *config_name(cfg_key_t key);
 
 /* Prints every setting: name, type, default, bounds, environment variable and help. */
 void config_print_help(FILE *out);

@@ -15,8 +15,8 @@
 struct db_t {
     PGconn *conn;
     unsigned generation;
-    int failed_attempts;     /* reconnections failed in a row */
-    int64_t next_attempt_ms; /* no reconnection before this (monotonic) */
+    int failed_attempts;                /* reconnections failed in a row */
+    int64_t next_attempt_ms;            /* no reconnection before this (monotonic) */
     const char *prepared[MAX_PREPARED]; /* statement names prepared on conn */
     int nprepared;
     char sqlstate[6];

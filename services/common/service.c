@@ -17,10 +17,10 @@
 
 #define IDLE_TRIM_MS 2000
 
-int service_check_endpoint(service_t *svc, const char *setting)
+int service_check_endpoint(service_t *svc, cfg_key_t setting)
 {
     char err[512];
-    if (bus_check_plain(config_bool(svc->cfg, "allow_plain"), setting,
+    if (bus_check_plain(config_bool(svc->cfg, SET_allow_plain), config_name(setting),
                         config_str(svc->cfg, setting), err, sizeof err) != RC_OK) {
         log_event(LOG_ERROR, NULL, NULL, NULL, 0, "config: %s", err);
         return RC_ERR_CONFIG;
@@ -28,7 +28,7 @@ int service_check_endpoint(service_t *svc, const char *setting)
     return RC_OK;
 }
 
-void *service_bind_router(service_t *svc, const char *setting)
+void *service_bind_router(service_t *svc, cfg_key_t setting)
 {
     if (service_check_endpoint(svc, setting) != RC_OK)
         return NULL;
@@ -39,7 +39,8 @@ void *service_bind_router(service_t *svc, const char *setting)
                   "%s listening", svc->name);
         return router;
     }
-    log_error("config: %s: cannot bind %s: %s", setting, endpoint, zmq_strerror(zmq_errno()));
+    log_error("config: %s: cannot bind %s: %s", config_name(setting), endpoint,
+              zmq_strerror(zmq_errno()));
     if (router)
         zmq_close(router);
     return NULL;
@@ -67,7 +68,7 @@ static db_t *s_connect_waiting(const char *conninfo, int sigfd)
     }
 }
 
-int service_start(service_t *svc, const char *name, const char *summary, const char *log_pub_key,
+int service_start(service_t *svc, const char *name, const char *summary, cfg_key_t log_pub_key,
                   int argc, char **argv, int *exit_code)
 {
     memset(svc, 0, sizeof *svc);
@@ -93,13 +94,14 @@ int service_start(service_t *svc, const char *name, const char *summary, const c
     svc->ctx = zmq_ctx_new();
     if (!svc->ctx)
         goto out_stop;
-    log_level_t level = log_level_from_name(config_str(svc->cfg, "log_level"));
+    log_level_t level = log_level_from_name(config_str(svc->cfg, SET_log_level));
     const char *pub = config_str(svc->cfg, log_pub_key);
     log_open(name, level, NULL, NULL);
     if (*pub && service_check_endpoint(svc, log_pub_key) != RC_OK)
         goto out_stop;
     if (log_open(name, level, svc->ctx, pub) != RC_OK) {
-        log_error("config: %s: cannot bind %s: %s", log_pub_key, pub, zmq_strerror(zmq_errno()));
+        log_error("config: %s: cannot bind %s: %s", config_name(log_pub_key), pub,
+                  zmq_strerror(zmq_errno()));
         goto out_stop;
     }
     svc->sigfd = bus_signal_fd();
@@ -107,7 +109,7 @@ int service_start(service_t *svc, const char *name, const char *summary, const c
         log_error("cannot set up the signal descriptor");
         goto out_stop;
     }
-    svc->db = s_connect_waiting(config_str(svc->cfg, "db"), svc->sigfd);
+    svc->db = s_connect_waiting(config_str(svc->cfg, SET_db), svc->sigfd);
     if (!svc->db)
         goto out_stop;
     if (migrate_run(svc->db, NULL) != RC_OK)
@@ -135,7 +137,7 @@ void service_stop(service_t *svc)
 
 int service_run(service_t *svc, service_loop_t *loop)
 {
-    int poll_ms = (int)config_int(svc->cfg, "poll_interval_ms");
+    int poll_ms = (int)config_int(svc->cfg, SET_poll_interval_ms);
     zmq_pollitem_t items[] = {
         {NULL, svc->sigfd, ZMQ_POLLIN, 0},
         {loop->input, 0, ZMQ_POLLIN, 0},
@@ -177,7 +179,7 @@ int service_run(service_t *svc, service_loop_t *loop)
     zmq_close(loop->input);
     loop->input = NULL;
     int64_t left =
-        loop->pump ? outbox_pump_drain(loop->pump, (int)config_int(svc->cfg, "drain_timeout_ms"))
+        loop->pump ? outbox_pump_drain(loop->pump, (int)config_int(svc->cfg, SET_drain_timeout_ms))
                    : 0;
     log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1, "%s stopped",
               svc->name);

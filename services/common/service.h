@@ -22,7 +22,7 @@ typedef struct {
 /* Fills svc. Returns 0 to go on; otherwise the process should exit with
  * *exit_code (0 after --help, 1 on a bad setting or no database); the
  * reason has been printed. */
-int service_start(service_t *svc, const char *name, const char *summary, const char *log_pub_key,
+int service_start(service_t *svc, const char *name, const char *summary, cfg_key_t log_pub_key,
                   int argc, char **argv, int *exit_code);
 /* Closes everything service_start opened. */
 void service_stop(service_t *svc);
@@ -45,9 +45,9 @@ typedef struct {
 int service_run(service_t *svc, service_loop_t *loop);
 
 /* Checks that endpoint (the value of setting) may be bound in this mode. */
-int service_check_endpoint(service_t *svc, const char *setting);
+int service_check_endpoint(service_t *svc, cfg_key_t setting);
 /* A ROUTER socket bound to the endpoint of setting (checked first); NULL on
  * failure, logged with the setting's name. */
-void *service_bind_router(service_t *svc, const char *setting);
+void *service_bind_router(service_t *svc, cfg_key_t setting);
 
 #endif

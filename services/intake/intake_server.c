@@ -55,24 +55,24 @@ intake_server_t *intake_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
-    self->max_bytes = (size_t)config_int(svc->cfg, "max_message_bytes");
-    self->batch_max = (int)config_int(svc->cfg, "batch_max");
+    self->max_bytes = (size_t)config_int(svc->cfg, SET_max_message_bytes);
+    self->batch_max = (int)config_int(svc->cfg, SET_batch_max);
     self->pending = calloc((size_t)self->batch_max, sizeof *self->pending);
     if (!self->pending)
         goto out_free_self;
-    if (service_check_endpoint(svc, "workflow_bind") != RC_OK)
+    if (service_check_endpoint(svc, SET_workflow_bind) != RC_OK)
         goto out_free_pending;
-    self->router = service_bind_router(svc, "intake_bind");
+    self->router = service_bind_router(svc, SET_intake_bind);
     if (!self->router)
         goto out_free_pending;
     pump_opts_t opts = {
         .source = "intake",
         .dest = "workflow",
-        .endpoint = config_str(svc->cfg, "workflow_bind"),
+        .endpoint = config_str(svc->cfg, SET_workflow_bind),
         .batch_max = self->batch_max,
-        .window = (int)config_int(svc->cfg, "send_window"),
-        .resend_timeout_ms = (int)config_int(svc->cfg, "resend_timeout_ms"),
-        .poll_interval_ms = (int)config_int(svc->cfg, "poll_interval_ms"),
+        .window = (int)config_int(svc->cfg, SET_send_window),
+        .resend_timeout_ms = (int)config_int(svc->cfg, SET_resend_timeout_ms),
+        .poll_interval_ms = (int)config_int(svc->cfg, SET_poll_interval_ms),
     };
     self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
     if (!self->pump)

@@ -9,7 +9,7 @@ int main(int argc, char **argv)
     if (service_start(&svc, "intake",
                       "Receives events from outside systems, checks them, stores them durably,\n"
                       "acknowledges each and hands them on to workflow.",
-                      "intake_log_pub", argc, argv, &code) != 0)
+                      SET_intake_log_pub, argc, argv, &code) != 0)
         return code;
     intake_server_t *server = intake_server_new(&svc);
     int rc = server ? intake_server_run(server) : 1;

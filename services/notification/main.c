@@ -12,7 +12,7 @@ int main(int argc, char **argv)
     if (service_start(&svc, "notify",
                       "Turns workflow's notices into deliveries on channels and records the\n"
                       "status of each delivery.",
-                      "notify_log_pub", argc, argv, &code) != 0) {
+                      SET_notify_log_pub, argc, argv, &code) != 0) {
         curl_global_cleanup();
         return code;
     }

@@ -162,7 +162,7 @@ static int s_begin(notify_delivery_t *self, s_transfer_t *t, PGresult *res, int 
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-        const char *from = config_str(self->cfg, "mail_from");
+        const char *from = config_str(self->cfg, SET_mail_from);
         size_t cap = strlen(PQgetvalue(res, r, 6)) + strlen(t->recipient) + strlen(from) + 2048;
         t->payload = malloc(cap);
         if (!t->payload)
@@ -180,7 +180,7 @@ static int s_begin(notify_delivery_t *self, s_transfer_t *t, PGresult *res, int 
         t->rcpt = curl_slist_append(NULL, to);
         char mail_from[512];
         snprintf(mail_from, sizeof mail_from, "<%s>", from);
-        curl_easy_setopt(e, CURLOPT_URL, config_str(self->cfg, "smtp_url"));
+        curl_easy_setopt(e, CURLOPT_URL, config_str(self->cfg, SET_smtp_url));
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
         curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
         curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
@@ -297,16 +297,16 @@ notify_delivery_t *notify_delivery_start(const config_t *cfg)
     if (!self)
         return NULL;
     self->cfg = cfg;
-    self->concurrency = (int)config_int(cfg, "delivery_concurrency");
-    self->timeout_ms = (long)config_int(cfg, "delivery_timeout_ms");
-    self->max_attempts = (int)config_int(cfg, "delivery_max_attempts");
-    self->retry_base_ms = config_int(cfg, "retry_base_ms");
-    self->retry_max_ms = config_int(cfg, "retry_max_ms");
+    self->concurrency = (int)config_int(cfg, SET_delivery_concurrency);
+    self->timeout_ms = (long)config_int(cfg, SET_delivery_timeout_ms);
+    self->max_attempts = (int)config_int(cfg, SET_delivery_max_attempts);
+    self->retry_base_ms = config_int(cfg, SET_retry_base_ms);
+    self->retry_max_ms = config_int(cfg, SET_retry_max_ms);
     self->seed = (unsigned)clock_mono_us();
     atomic_init(&self->stopping, false);
     char err[512];
     self->slots = calloc((size_t)self->concurrency, sizeof *self->slots);
-    self->db = db_connect(config_str(cfg, "db"), err, sizeof err);
+    self->db = db_connect(config_str(cfg, SET_db), err, sizeof err);
     self->multi = curl_multi_init();
     if (!self->slots || !self->db || !self->multi) {
         log_error("delivery: cannot start: %s", self->db ? "out of memory" : err);

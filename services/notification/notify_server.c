@@ -157,7 +157,7 @@ notify_server_t *notify_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
-    self->router = service_bind_router(svc, "notify_bind");
+    self->router = service_bind_router(svc, SET_notify_bind);
     if (!self->router)
         goto out_free_self;
     self->delivery = notify_delivery_start(svc->cfg);
@@ -166,7 +166,7 @@ notify_server_t *notify_server_new(service_t *svc)
         goto out_free_self;
     }
     self->inbox = (inbox_opts_t){
-        .quarantine_after = (int)config_int(svc->cfg, "quarantine_after"),
+        .quarantine_after = (int)config_int(svc->cfg, SET_quarantine_after),
         .consumer = "notify",
         .apply = s_apply,
         .batch = s_batch,

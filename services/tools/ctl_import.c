@@ -118,7 +118,7 @@ int ctl_import(const config_t *cfg, int argc, char **argv)
     rectify__envelope__pack(&env, item.frame);
     void *ctx = zmq_ctx_new();
     poster_opts_t opts = {.timeout_ms = 5000, .retries = 5, .window = 1};
-    rc = poster_run(ctx, config_str(cfg, "intake_bind"), &item, 1, &opts);
+    rc = poster_run(ctx, config_str(cfg, SET_intake_bind), &item, 1, &opts);
     zmq_ctx_term(ctx);
     if (rc != RC_OK || item.status != POST_ACCEPTED) {
         printf("{\"event_id\":\"%s\",\"status\":\"%s\",\"code\":\"%s\",\"message\":\"%s\"}\n",

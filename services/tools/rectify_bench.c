@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_open("bench", LOG_WARN, NULL, NULL);
-    db_t *db = db_connect(config_str(cfg, "db"), err, sizeof err);
+    db_t *db = db_connect(config_str(cfg, SET_db), err, sizeof err);
     if (!db) {
         fprintf(stderr, "rectify-bench: %s\n", err);
         return 1;
@@ -110,13 +110,13 @@ int main(int argc, char **argv)
         }
         void *rctx = zmq_ctx_new();
         poster_opts_t ropts = {.timeout_ms = 2000, .retries = 5, .window = 2};
-        int rrc = poster_run(rctx, config_str(cfg, "intake_bind"), reg, 2, &ropts);
+        int rrc = poster_run(rctx, config_str(cfg, SET_intake_bind), reg, 2, &ropts);
         zmq_ctx_term(rctx);
         free(reg[0].frame);
         free(reg[1].frame);
         if (rrc != 0) {
             fprintf(stderr, "rectify-bench: intake does not answer at %s\n",
-                    config_str(cfg, "intake_bind"));
+                    config_str(cfg, SET_intake_bind));
             return 1;
         }
         for (int tries = 0; tries < 500; tries++) { /* until workflow has them */
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
     poster_opts_t opts = {
         .timeout_ms = 5000, .retries = 10, .window = (int)window, .rate = (int)rate};
     int64_t t0 = clock_mono_us();
-    int rc = poster_run(ctx, config_str(cfg, "intake_bind"), items, (size_t)events, &opts);
+    int rc = poster_run(ctx, config_str(cfg, SET_intake_bind), items, (size_t)events, &opts);
     int64_t t_acked = clock_mono_us();
 
     char like[64];

@@ -161,7 +161,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (nend == 0) {
-        static const char *keys[] = {"intake_log_pub", "workflow_log_pub", "notify_log_pub"};
+        static const cfg_key_t keys[] = {SET_intake_log_pub, SET_workflow_log_pub,
+                                         SET_notify_log_pub};
         for (int k = 0; k < 3; k++)
             if (*config_str(cfg, keys[k]))
                 endpoints[nend++] = config_str(cfg, keys[k]);

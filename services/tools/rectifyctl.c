@@ -78,7 +78,7 @@ static int s_parse_int(const char *s, long lo, long hi, long *out)
 db_t *ctl_connect(const config_t *cfg)
 {
     char err[512];
-    db_t *db = db_connect(config_str(cfg, "db"), err, sizeof err);
+    db_t *db = db_connect(config_str(cfg, SET_db), err, sizeof err);
     if (!db)
         fprintf(stderr, "rectifyctl: %s\n", err);
     return db;
@@ -353,10 +353,10 @@ static int s_cmd_post(const config_t *cfg, int argc, char **argv)
             send[nsend++] = items[i];
         }
     void *ctx = zmq_ctx_new();
-    int rc = poster_run(ctx, config_str(cfg, "intake_bind"), send, nsend, &opts);
+    int rc = poster_run(ctx, config_str(cfg, SET_intake_bind), send, nsend, &opts);
     if (rc == RC_ERR_IO || rc == RC_ERR_NOMEM) {
         fprintf(stderr, "rectifyctl post: cannot reach intake at %s\n",
-                config_str(cfg, "intake_bind"));
+                config_str(cfg, SET_intake_bind));
         status = 2;
     }
     zmq_ctx_term(ctx);
@@ -563,7 +563,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rectifyctl: config: %s\n", err);
         return 2;
     }
-    log_open("rectifyctl", log_level_from_name(config_str(cfg, "log_level")), NULL, NULL);
+    log_open("rectifyctl", log_level_from_name(config_str(cfg, SET_log_level)), NULL, NULL);
     const char *cmd = argv[i++];
     int status;
     if (!strcmp(cmd, "migrate"))

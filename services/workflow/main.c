@@ -8,7 +8,7 @@ int main(int argc, char **argv)
     if (service_start(&svc, "workflow",
                       "Applies accepted events to the rectification lifecycle, refuses what the\n"
                       "state does not allow, and asks notification to tell the people concerned.",
-                      "workflow_log_pub", argc, argv, &code) != 0)
+                      SET_workflow_log_pub, argc, argv, &code) != 0)
         return code;
     wf_server_t *server = wf_server_new(&svc);
     int rc = server ? wf_server_run(server) : 1;

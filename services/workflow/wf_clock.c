@@ -53,19 +53,19 @@ static int s_days_list(const char *name, const char *text, int want, int max, ch
 
 int wf_clock_opts_load(const config_t *cfg, wf_clock_opts_t *o, char *err, size_t errlen)
 {
-    static const char *ladders[] = {"escalation_fix_now", "escalation_special_campaign",
-                                    "escalation_long_term"};
+    static const cfg_key_t ladders[] = {SET_escalation_fix_now, SET_escalation_special_campaign,
+                                        SET_escalation_long_term};
     memset(o, 0, sizeof *o);
-    o->sim = config_bool(cfg, "sim_clock");
-    int rc = s_days_list("remind_days", config_str(cfg, "remind_days"), 0, 365, o->remind_days,
+    o->sim = config_bool(cfg, SET_sim_clock);
+    int rc = s_days_list("remind_days", config_str(cfg, SET_remind_days), 0, 365, o->remind_days,
                          sizeof o->remind_days, err, errlen);
     for (int i = 0; i < 3 && rc == RC_OK; i++)
-        rc = s_days_list(ladders[i], config_str(cfg, ladders[i]), 3, 3650, o->ladder[i],
-                         sizeof o->ladder[i], err, errlen);
+        rc = s_days_list(config_name(ladders[i]), config_str(cfg, ladders[i]), 3, 3650,
+                         o->ladder[i], sizeof o->ladder[i], err, errlen);
     snprintf(o->report_days, sizeof o->report_days, "%lld",
-             config_int(cfg, "report_interval_days"));
+             config_int(cfg, SET_report_interval_days));
     snprintf(o->look_back_days, sizeof o->look_back_days, "%lld",
-             config_int(cfg, "look_back_after_days"));
+             config_int(cfg, SET_look_back_after_days));
     return rc;
 }
 

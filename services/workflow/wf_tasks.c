@@ -91,8 +91,8 @@ static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const c
     wf_day(on_date, day);
     if (strcmp(day, t->last_day) < 0)
         return wf_refuse(ctx, RC_ERR_STATE, "stale_date",
-                         "%s.on_date: %s is before the last change of %s %s (%s on %s)", event,
-                         day, t->kind, task_id, t->last_action, t->last_day);
+                         "%s.on_date: %s is before the last change of %s %s (%s on %s)", event, day,
+                         t->kind, task_id, t->last_action, t->last_day);
     return RC_OK;
 }
 

@@ -333,20 +333,20 @@ wf_server_t *wf_server_new(service_t *svc)
         log_error("config: %s", err);
         goto out_free_self;
     }
-    self->timer_interval_ms = (int)config_int(svc->cfg, "timer_interval_ms");
-    if (service_check_endpoint(svc, "notify_bind") != RC_OK)
+    self->timer_interval_ms = (int)config_int(svc->cfg, SET_timer_interval_ms);
+    if (service_check_endpoint(svc, SET_notify_bind) != RC_OK)
         goto out_free_self;
-    self->router = service_bind_router(svc, "workflow_bind");
+    self->router = service_bind_router(svc, SET_workflow_bind);
     if (!self->router)
         goto out_free_self;
     pump_opts_t opts = {
         .source = "workflow",
         .dest = "notify",
-        .endpoint = config_str(svc->cfg, "notify_bind"),
-        .batch_max = (int)config_int(svc->cfg, "batch_max"),
-        .window = (int)config_int(svc->cfg, "send_window"),
-        .resend_timeout_ms = (int)config_int(svc->cfg, "resend_timeout_ms"),
-        .poll_interval_ms = (int)config_int(svc->cfg, "poll_interval_ms"),
+        .endpoint = config_str(svc->cfg, SET_notify_bind),
+        .batch_max = (int)config_int(svc->cfg, SET_batch_max),
+        .window = (int)config_int(svc->cfg, SET_send_window),
+        .resend_timeout_ms = (int)config_int(svc->cfg, SET_resend_timeout_ms),
+        .poll_interval_ms = (int)config_int(svc->cfg, SET_poll_interval_ms),
     };
     self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
     if (!self->pump)
@@ -357,7 +357,7 @@ wf_server_t *wf_server_new(service_t *svc)
         .batch = s_batch,
         .refuse = s_refuse_data,
         .arg = self,
-        .quarantine_after = (int)config_int(svc->cfg, "quarantine_after"),
+        .quarantine_after = (int)config_int(svc->cfg, SET_quarantine_after),
         .max_frame = BUS_HARD_MAX_FRAME,
     };
     return self;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,9 @@ Test(config, defaults_come_from_the_table)
 {
     config_t *c = config_load(NULL, err, sizeof err);
     cr_assert(c, "%s", err);
-    cr_assert_eq(config_int(c, "batch_max"), 512);
-    cr_assert_eq(config_bool(c, "allow_plain"), false);
-    cr_assert_str_eq(config_str(c, "intake_bind"), "tcp://127.0.0.1:7101");
+    cr_assert_eq(config_int(c, SET_batch_max), 512);
+    cr_assert_eq(config_bool(c, SET_allow_plain), false);
+    cr_assert_str_eq(config_str(c, SET_intake_bind), "tcp://127.0.0.1:7101");
     config_destroy(&c);
     cr_assert_null(c, "destroy nulls the caller's pointer");
     config_destroy(&c); /* safe on NULL */
@@ -54,8 +55,8 @@ Test(config, the_environment_overrides_the_file)
     setenv("RECTIFY_BATCH_MAX", "200", 1);
     config_t *c = config_load(path, err, sizeof err);
     cr_assert(c, "%s", err);
-    cr_assert_eq(config_int(c, "batch_max"), 200);
-    cr_assert_str_eq(config_str(c, "log_level"), "warn");
+    cr_assert_eq(config_int(c, SET_batch_max), 200);
+    cr_assert_str_eq(config_str(c, SET_log_level), "warn");
     config_destroy(&c);
     unlink(path);
 }
@@ -124,4 +125,19 @@ Test(config, every_default_passes_its_own_bounds)
             cr_assert(v >= s->min && v <= s->max, "%s default out of bounds", s->name);
         }
     }
+}
+
+Test(config, reading_a_setting_as_another_type_stops_the_program_in_every_build,
+     .signal = SIGABRT)
+{
+    config_t *c = config_load(NULL, err, sizeof err);
+    cr_assert(c, "%s", err);
+    config_int(c, SET_intake_bind); /* a string read as an integer */
+}
+
+Test(config, every_key_names_its_row_of_the_table)
+{
+    cr_assert_eq(SET__COUNT, config_table_len);
+    cr_assert_str_eq(config_name(SET_batch_max), "batch_max");
+    cr_assert_str_eq(config_name(SET_quarantine_after), "quarantine_after");
 }
