@@ -91,3 +91,18 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 END $$;
+
+-- Leases: which copy of a service is active. The holder renews its lease
+-- well before it expires; a standby takes it over only once it has expired
+-- (the holder died, or stopped: SIGSTOP, a long pause). Senders send to the
+-- endpoint of the holder. Every commit of the holder's work first checks,
+-- in its own transaction, that the lease is still its own (the fencing
+-- check, with a share lock that makes a takeover wait for that commit), so
+-- a holder that wakes up after losing its lease commits nothing.
+CREATE TABLE service_lease (
+    name       text PRIMARY KEY,   -- 'workflow', 'notify', 'pump:workflow', ...
+    holder     text NOT NULL,      -- host:pid:random of the process
+    endpoint   text NOT NULL DEFAULT '',
+    epoch      bigint NOT NULL DEFAULT 1,   -- counts the hand-overs
+    expires_at timestamptz NOT NULL
+);

@@ -34,6 +34,9 @@ SETTING(poll_interval_ms, CFG_INT, "50", 1, 10000, NULL,
 SETTING(quarantine_after, CFG_INT, "5", 1, 1000, NULL,
         "an event that keeps failing (not for its data, not for the connection) is quarantined "
         "after this many tries (rectifyctl dead-events, requeue); the pipeline goes on")
+SETTING(lease_ms, CFG_INT, "3000", 300, 600000, NULL,
+        "the active copy of a service renews its lease every third of this; a standby copy takes "
+        "over once it has expired (the active one died or stopped)")
 SETTING(drain_timeout_ms, CFG_INT, "3000", 0, 600000, NULL,
         "on SIGTERM, how long to wait for in-flight batches to be acknowledged")
 SETTING(sim_clock, CFG_BOOL, "false", 0, 0, NULL,

@@ -10,12 +10,19 @@
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #define IDLE_TRIM_MS 2000
+
+lease_t *service_lease_new(service_t *svc, cfg_key_t setting)
+{
+    return lease_new(svc->db, svc->name, config_str(svc->cfg, setting),
+                     (int)config_int(svc->cfg, SET_lease_ms));
+}
 
 int service_check_endpoint(service_t *svc, cfg_key_t setting)
 {
@@ -104,6 +111,7 @@ int service_start(service_t *svc, const char *name, const char *summary, cfg_key
                   zmq_strerror(zmq_errno()));
         goto out_stop;
     }
+    srand((unsigned)(clock_mono_ms() ^ ((int64_t)getpid() << 16)));
     svc->sigfd = bus_signal_fd();
     if (svc->sigfd < 0) {
         log_error("cannot set up the signal descriptor");
@@ -150,6 +158,8 @@ int service_run(service_t *svc, service_loop_t *loop)
         if (loop->pump)
             items[2].socket = outbox_pump_socket(loop->pump);
         int wait_ms = loop->pump && outbox_pump_busy(loop->pump) ? 0 : poll_ms;
+        if (loop->lease && lease_due_in(loop->lease, clock_mono_ms()) < wait_ms)
+            wait_ms = (int)lease_due_in(loop->lease, clock_mono_ms());
         int ready = zmq_poll(items, nitems, wait_ms);
         if (ready < 0 && zmq_errno() != EINTR)
             break;
@@ -167,11 +177,14 @@ int service_run(service_t *svc, service_loop_t *loop)
             log_info("%s stopping (signal %d)", svc->name, bus_signal_read(svc->sigfd));
             break;
         }
-        if (items[1].revents & ZMQ_POLLIN)
+        bool working = !loop->lease || lease_tick(loop->lease, now);
+        if ((items[1].revents & ZMQ_POLLIN) && working)
             loop->on_input(loop->arg);
+        else if (items[1].revents & ZMQ_POLLIN)
+            inbox_discard(loop->input, 64);
         if (loop->pump && (items[2].revents & ZMQ_POLLIN))
             outbox_pump_on_readable(loop->pump, clock_mono_ms());
-        if (loop->on_tick)
+        if (loop->on_tick && working)
             loop->on_tick(loop->arg);
         if (loop->pump)
             outbox_pump_tick(loop->pump, clock_mono_ms());

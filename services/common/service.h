@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "transfer.h"
 
 #include <stdbool.h>
@@ -36,6 +37,9 @@ typedef struct {
     void (*on_input)(void *arg);
     void (*on_tick)(void *arg); /* may be NULL */
     void *arg;
+    /* When not NULL, this copy works (on_input, on_tick) only while it holds
+     * the lease; standing by, it drops the frames sent to it. */
+    lease_t *lease;
 } service_loop_t;
 
 /* Runs until SIGTERM or SIGINT. Then it stops taking input (closes the input
@@ -43,6 +47,10 @@ typedef struct {
  * drain_timeout_ms for the pump's in-flight rows to be acknowledged, and
  * returns 0. */
 int service_run(service_t *svc, service_loop_t *loop);
+
+/* The lease of this service (named after it), publishing the endpoint of
+ * setting as where senders reach this copy. NULL when out of memory. */
+lease_t *service_lease_new(service_t *svc, cfg_key_t setting);
 
 /* Checks that endpoint (the value of setting) may be bound in this mode. */
 int service_check_endpoint(service_t *svc, cfg_key_t setting);

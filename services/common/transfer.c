@@ -3,6 +3,7 @@
 #include "bus.h"
 #include "clock.h"
 #include "errors.h"
+#include "lease.h"
 #include "log.h"
 #include "text.h"
 
@@ -13,25 +14,25 @@
 #include <string.h>
 #include <zmq.h>
 
-#define LEADER_RETRY_MS 1000
+#define ROUTE_CHECK_MS 500
 #define GAP_REWIND_MIN_MS 100
 
 struct outbox_pump_t {
     db_t *db;
     void *ctx;
     void *sock;
-    int timeouts; /* resend timeouts in a row: the wait doubles, up to 8 times */
+    int timeouts;       /* resend timeouts in a row: the wait doubles, up to 8 times */
+    lease_t *lease;     /* one pump per destination sends: the holder of "pump:DEST" */
+    char endpoint[256]; /* where the receiver listens: its lease says, else the setting */
+    int64_t route_ms;   /* when the receiver's lease was last read */
     pump_opts_t opts;
     bool leader;
-    unsigned db_generation;
     int64_t last_sent; /* highest seq handed to the socket */
     int64_t acked;     /* receiver applied every seq <= acked */
-    int64_t progress_ms, last_poll_ms, leader_try_ms, rewind_ms;
+    int64_t progress_ms, last_poll_ms, rewind_ms;
     bool kicked;
 };
 
-static const db_stmt_t s_try_lock = {
-    "pump_try_lock", "SELECT pg_try_advisory_lock(hashtext('rectify.outbox.' || $1))", 1, 0};
 static const db_stmt_t s_load_acked = {
     "pump_load_acked", "SELECT acked_through FROM outbox_counter WHERE dest = $1", 1, 0};
 static const db_stmt_t s_fetch = {
@@ -59,7 +60,7 @@ static void *s_connect(outbox_pump_t *self)
      * by the resend logic anyway, and stale queues would reorder on reconnect */
     int immediate = 1;
     zmq_setsockopt(sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
-    if (zmq_connect(sock, self->opts.endpoint) != 0) {
+    if (zmq_connect(sock, self->endpoint) != 0) {
         zmq_close(sock);
         return NULL;
     }
@@ -74,13 +75,17 @@ outbox_pump_t *outbox_pump_new(db_t *db, void *zmq_ctx, const pump_opts_t *opts)
     self->db = db;
     self->ctx = zmq_ctx;
     self->opts = *opts;
-    self->sock = s_connect(self);
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", opts->endpoint);
+    char name[64];
+    snprintf(name, sizeof name, "pump:%s", opts->dest);
+    self->lease = lease_new(db, name, "", opts->lease_ms);
+    self->sock = self->lease ? s_connect(self) : NULL;
     if (!self->sock) {
+        lease_destroy(&self->lease);
         free(self);
         return NULL;
     }
     self->kicked = true;
-    self->leader_try_ms = INT64_MIN / 2;
     return self;
 }
 
@@ -102,6 +107,7 @@ void outbox_pump_destroy(outbox_pump_t **self_p)
     if (!self_p || !*self_p)
         return;
     zmq_close((*self_p)->sock);
+    lease_destroy(&(*self_p)->lease);
     free(*self_p);
     *self_p = NULL;
 }
@@ -128,18 +134,12 @@ static void s_log_pump(const outbox_pump_t *self, log_level_t level, const char 
     log_event(level, NULL, NULL, f, 3, "%s", msg);
 }
 
+/* This pump now holds its lease: it starts from what the receiver has
+ * acknowledged. */
 static int s_take_leadership(outbox_pump_t *self, int64_t now)
 {
-    self->leader_try_ms = now;
     const char *params[] = {self->opts.dest};
-    PGresult *res = db_run(self->db, &s_try_lock, params, NULL, NULL);
-    if (!res)
-        return RC_ERR_DB;
-    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!got)
-        return RC_OK;
-    res = db_run(self->db, &s_load_acked, params, NULL, NULL);
+    PGresult *res = db_run(self->db, &s_load_acked, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;
     if (PQntuples(res) != 1) {
@@ -151,10 +151,33 @@ static int s_take_leadership(outbox_pump_t *self, int64_t now)
     PQclear(res);
     self->last_sent = self->acked;
     self->leader = true;
-    self->db_generation = db_generation(self->db);
     self->progress_ms = now;
+    self->kicked = true;
     s_log_pump(self, LOG_INFO, "outbox: sending from here");
     return RC_OK;
+}
+
+/* Sends to the copy of the receiver that holds its lease: when another copy
+ * has taken over, connect there and send again what is unacknowledged. */
+static void s_follow_receiver(outbox_pump_t *self, int64_t now)
+{
+    if (now - self->route_ms < ROUTE_CHECK_MS)
+        return;
+    self->route_ms = now;
+    char endpoint[256];
+    if (lease_endpoint(self->db, self->opts.dest, endpoint, sizeof endpoint) != RC_OK ||
+        !*endpoint || strcmp(endpoint, self->endpoint) == 0)
+        return;
+    log_event(LOG_INFO, NULL, NULL,
+              (log_field_t[]){LF_STR("dest", self->opts.dest),
+                              {"from", self->endpoint, 0},
+                              {"to", endpoint, 0}},
+              3, "outbox: the receiver's active copy is elsewhere; sending there");
+    snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    s_reset_socket(self);
+    self->last_sent = self->acked;
+    self->progress_ms = now;
+    self->kicked = true;
 }
 
 /* Reads new rows, as many as the window has room for but one batch at most,
@@ -235,17 +258,18 @@ int outbox_pump_tick(outbox_pump_t *self, int64_t now)
 {
     if (db_ensure(self->db) != RC_OK)
         return RC_ERR_DB;
-    if (self->leader && self->db_generation != db_generation(self->db)) {
-        self->leader = false; /* the advisory lock went with the old connection */
-        self->leader_try_ms = INT64_MIN / 2;
+    if (!lease_tick(self->lease, now)) {
+        if (self->leader)
+            s_log_pump(self, LOG_WARN, "outbox: another copy sends now");
+        self->leader = false;
+        return RC_OK;
     }
     if (!self->leader) {
-        if (now - self->leader_try_ms < LEADER_RETRY_MS)
-            return RC_OK;
         int rc = s_take_leadership(self, now);
-        if (rc != RC_OK || !self->leader)
+        if (rc != RC_OK)
             return rc;
     }
+    s_follow_receiver(self, now);
     int64_t timeout = (int64_t)self->opts.resend_timeout_ms << self->timeouts;
     if (self->last_sent > self->acked && now - self->progress_ms > timeout) {
         if (self->timeouts == 0)
@@ -459,7 +483,7 @@ static int s_try_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch
             rc = RC_ERR_DB;
             goto out_rollback;
         }
-        if (opts->fence && (rc = opts->fence(opts->arg)) != RC_OK)
+        if (opts->fence && (rc = opts->fence(opts->fence_arg)) != RC_OK)
             goto out_rollback;
     }
     if (db_commit(db) != RC_OK) {
@@ -570,6 +594,27 @@ static void s_reply(void *router, zmq_msg_t *identity, const char *source, int64
     rectify__batch_ack__pack(&ack, buf);
     if (zmq_msg_send(identity, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
         zmq_send(router, buf, len, ZMQ_DONTWAIT);
+}
+
+void inbox_discard(void *router, int max_msgs)
+{
+    for (int m = 0; m < max_msgs; m++) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        int got = zmq_msg_recv(&part, router, ZMQ_DONTWAIT);
+        zmq_msg_close(&part);
+        if (got < 0)
+            return;
+        int more = 1;
+        while (more) {
+            size_t len = sizeof more;
+            if (zmq_getsockopt(router, ZMQ_RCVMORE, &more, &len) != 0 || !more)
+                break;
+            zmq_msg_init(&part);
+            zmq_msg_recv(&part, router, ZMQ_DONTWAIT);
+            zmq_msg_close(&part);
+        }
+    }
 }
 
 int inbox_on_readable(db_t *db, void *router, inbox_opts_t *opts, int max_msgs)

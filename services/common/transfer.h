@@ -5,8 +5,9 @@
  * a DEALER socket; the receiver answers BatchAck with the highest sequence it
  * has applied, and the pump records it and forgets those rows. What is not
  * acknowledged within resend_timeout_ms, or when the pump (re)starts, is sent
- * again. One pump per destination is active at a time (a PostgreSQL advisory
- * lock), so several copies of a service may run.
+ * again. One pump per destination is active at a time (the holder of the
+ * lease "pump:DEST", see lease.h), so several copies of a service may run; it
+ * sends to the copy of the receiver that holds the receiver's lease.
  *
  * Receiver side, the inbox: a Batch is applied in one transaction together
  * with the cursor of the highest applied sequence. A sequence at or below the
@@ -42,6 +43,7 @@ typedef struct {
     int window; /* most rows in flight */
     int resend_timeout_ms;
     int poll_interval_ms;
+    int lease_ms; /* the pump's lease (one pump per destination sends) */
 } pump_opts_t;
 
 /* Creates the pump with its connected DEALER socket. The strings in opts must
@@ -99,9 +101,10 @@ typedef struct {
         int64_t seq;
         int count;
     } failing;
-    /* Called, when not NULL, just before each commit: a negative rc rolls the
-     * batch back (the standby fencing check). */
-    int (*fence)(void *arg);
+    /* Called, when not NULL, with fence_arg just before each commit: a
+     * negative rc rolls the batch back (the standby fencing check). */
+    int (*fence)(void *fence_arg);
+    void *fence_arg;
 } inbox_opts_t;
 
 /* Applies one Batch as described above. *applied_through and *gap are the
@@ -111,5 +114,9 @@ int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
 /* Reads the Batch frames waiting on a ROUTER socket (at most max_msgs),
  * applies each and answers each sender with a BatchAck. */
 int inbox_on_readable(db_t *db, void *router, inbox_opts_t *opts, int max_msgs);
+/* Reads and drops the frames waiting on a socket (at most max_msgs): what a
+ * standby copy does with frames sent to it; their senders get no answer and
+ * send again to the active copy. */
+void inbox_discard(void *router, int max_msgs);
 
 #endif

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INTAKE_MAX_STRING 1024 /* bytes, any string field of an event */
-#define INTAKE_MAX_UNIT 64     /* bytes, a unit code */
+#define INTAKE_MAX_STRING 1024                  /* bytes, any string field of an event */
+#define INTAKE_MAX_UNIT 64                      /* bytes, a unit code */
 #define INTAKE_MAX_SENT_AT_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 typedef struct {

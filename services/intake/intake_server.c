@@ -73,6 +73,7 @@ intake_server_t *intake_server_new(service_t *svc)
         .window = (int)config_int(svc->cfg, SET_send_window),
         .resend_timeout_ms = (int)config_int(svc->cfg, SET_resend_timeout_ms),
         .poll_interval_ms = (int)config_int(svc->cfg, SET_poll_interval_ms),
+        .lease_ms = (int)config_int(svc->cfg, SET_lease_ms),
     };
     self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
     if (!self->pump)

@@ -21,6 +21,7 @@ struct notify_server_t {
     service_t *svc;
     void *router;
     notify_delivery_t *delivery;
+    lease_t *lease; /* this copy stores and logs notices while it holds "notify" */
     inbox_opts_t inbox;
     pgarr_t ids, event_ids, kinds, units, subjects, bodies;
     int stored;
@@ -160,13 +161,17 @@ notify_server_t *notify_server_new(service_t *svc)
     self->router = service_bind_router(svc, SET_notify_bind);
     if (!self->router)
         goto out_free_self;
-    self->delivery = notify_delivery_start(svc->cfg);
+    self->lease = service_lease_new(svc, SET_notify_bind);
+    self->delivery = self->lease ? notify_delivery_start(svc->cfg) : NULL;
     if (!self->delivery) {
+        lease_destroy(&self->lease);
         zmq_close(self->router);
         goto out_free_self;
     }
     self->inbox = (inbox_opts_t){
         .quarantine_after = (int)config_int(svc->cfg, SET_quarantine_after),
+        .fence = lease_fence_cb,
+        .fence_arg = self->lease,
         .consumer = "notify",
         .apply = s_apply,
         .batch = s_batch,
@@ -186,6 +191,7 @@ void notify_server_destroy(notify_server_t **self_p)
         return;
     notify_server_t *self = *self_p;
     notify_delivery_stop(&self->delivery);
+    lease_destroy(&self->lease);
     if (self->router)
         zmq_close(self->router);
     s_reset(self);
@@ -213,8 +219,11 @@ static void s_on_tick(void *arg)
 
 int notify_server_run(notify_server_t *self)
 {
-    service_loop_t loop = {
-        .input = self->router, .on_input = s_on_input, .on_tick = s_on_tick, .arg = self};
+    service_loop_t loop = {.input = self->router,
+                           .on_input = s_on_input,
+                           .on_tick = s_on_tick,
+                           .arg = self,
+                           .lease = self->lease};
     int rc = service_run(self->svc, &loop);
     self->router = NULL; /* closed by service_run */
     return rc;

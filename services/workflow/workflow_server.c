@@ -22,6 +22,7 @@ struct wf_server_t {
     service_t *svc;
     void *router;
     outbox_pump_t *pump;
+    lease_t *lease; /* this copy works while it holds the lease "workflow" */
     inbox_opts_t inbox;
     wf_clock_opts_t clock;
     int timer_interval_ms;
@@ -347,9 +348,13 @@ wf_server_t *wf_server_new(service_t *svc)
         .window = (int)config_int(svc->cfg, SET_send_window),
         .resend_timeout_ms = (int)config_int(svc->cfg, SET_resend_timeout_ms),
         .poll_interval_ms = (int)config_int(svc->cfg, SET_poll_interval_ms),
+        .lease_ms = (int)config_int(svc->cfg, SET_lease_ms),
     };
     self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
     if (!self->pump)
+        goto out_close_router;
+    self->lease = service_lease_new(svc, SET_workflow_bind);
+    if (!self->lease)
         goto out_close_router;
     self->inbox = (inbox_opts_t){
         .consumer = "workflow",
@@ -358,11 +363,14 @@ wf_server_t *wf_server_new(service_t *svc)
         .refuse = s_refuse_data,
         .arg = self,
         .quarantine_after = (int)config_int(svc->cfg, SET_quarantine_after),
+        .fence = lease_fence_cb,
+        .fence_arg = self->lease,
         .max_frame = BUS_HARD_MAX_FRAME,
     };
     return self;
 
 out_close_router:
+    outbox_pump_destroy(&self->pump);
     if (self->router)
         zmq_close(self->router);
 out_free_self:
@@ -376,6 +384,7 @@ void wf_server_destroy(wf_server_t **self_p)
         return;
     wf_server_t *self = *self_p;
     outbox_pump_destroy(&self->pump);
+    lease_destroy(&self->lease);
     if (self->router)
         zmq_close(self->router);
     s_reset_batch(self);
@@ -420,7 +429,8 @@ int wf_server_run(wf_server_t *self)
                            .pump = self->pump,
                            .on_input = s_on_input,
                            .on_tick = s_on_tick,
-                           .arg = self};
+                           .arg = self,
+                           .lease = self->lease};
     int rc = service_run(self->svc, &loop);
     self->router = NULL; /* closed by service_run */
     return rc;

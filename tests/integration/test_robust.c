@@ -505,3 +505,127 @@ Test(database_away, a_service_started_without_its_database_waits_quietly_and_sto
     unlink(log);
     rmdir(dir);
 }
+
+/* --- a standby copy takes over ------------------------------------------- */
+
+static const char *const short_lease[] = {"RECTIFY_LEASE_MS=900", "RECTIFY_RESEND_TIMEOUT_MS=300",
+                                          NULL};
+
+static void setup_standby(void)
+{
+    cluster_start(&c, short_lease);
+}
+
+TestSuite(standby, .init = setup_standby, .fini = teardown, .timeout = 180);
+
+/* Posts n open_round events (rounds prefix-0 ...) and asserts each ACCEPTED. */
+static void s_post_rounds(const char *prefix, int n)
+{
+    post_item_t *items = calloc((size_t)n, sizeof *items);
+    for (int i = 0; i < n; i++) {
+        char round[64];
+        snprintf(round, sizeof round, "%s-%d", prefix, i);
+        cluster_open_round(&items[i], NULL, round);
+    }
+    cr_assert_eq(cluster_post(&c, items, (size_t)n), 0);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(items[i].status, POST_ACCEPTED, "%s", items[i].message);
+        free(items[i].frame);
+    }
+    free(items);
+}
+
+/* The pid in the holder ("host:pid:random") of lease name, or 0. */
+static long long s_holder_pid(const char *name)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT split_part(holder, ':', 2)::bigint FROM service_lease WHERE name = '%s'"
+             " AND expires_at > clock_timestamp()",
+             name);
+    return testdb_number(&c.db, sql);
+}
+
+/* Every event intake accepted has exactly one outcome, applied, in intake's order. */
+static void s_expect_all_applied_once_in_order(void)
+{
+    cluster_wait_applied(&c);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event i"
+                                      " LEFT JOIN wf_event w USING (event_id)"
+                                      " WHERE w.event_id IS NULL OR w.outcome <> 'applied'"),
+                 0, "an accepted event was not applied");
+    /* workflow applies in the order of its inbox sequence, which is intake's */
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM intake_event i JOIN wf_event w"
+                                      " USING (event_id) WHERE w.seq <> i.seq"),
+                 0, "workflow's order differs from intake's");
+}
+
+static int s_wait_holder(const char *name, pid_t pid)
+{
+    for (int i = 0; i < 200; i++) { /* 10 s at most */
+        if (s_holder_pid(name) == pid)
+            return 1;
+        usleep(50 * 1000);
+    }
+    return 0;
+}
+
+Test(standby, a_stopped_workflow_is_replaced_and_commits_nothing_when_it_wakes)
+{
+    s_post_rounds("before", 50);
+    cluster_spawn_copy(&c, SVC_WORKFLOW);
+    pid_t active = c.pid[SVC_WORKFLOW], copy = c.extra_pid;
+    cr_assert(s_wait_holder("workflow", active), "the first copy is not the active one");
+    cr_assert_eq(kill(active, SIGSTOP), 0);
+    int64_t stopped_at = clock_mono_ms();
+    cr_assert(s_wait_holder("workflow", copy), "the standby did not take over");
+    int64_t took_ms = clock_mono_ms() - stopped_at;
+    cr_assert(took_ms < 5000, "the takeover took %lld ms", (long long)took_ms);
+    s_post_rounds("during", 100);
+    s_expect_all_applied_once_in_order();
+    /* the stopped one wakes up: its lease is gone, it commits nothing */
+    cr_assert_eq(kill(active, SIGCONT), 0);
+    s_post_rounds("after", 50);
+    s_expect_all_applied_once_in_order();
+    cr_assert_eq(s_holder_pid("workflow"), copy);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 200);
+}
+
+Test(standby, a_killed_workflow_is_replaced_and_nothing_is_lost_or_doubled)
+{
+    cluster_spawn_copy(&c, SVC_WORKFLOW);
+    pid_t active = c.pid[SVC_WORKFLOW], copy = c.extra_pid;
+    s_post_rounds("before", 50);
+    cr_assert(s_wait_holder("workflow", active));
+    cluster_signal(&c, SVC_WORKFLOW, SIGKILL);
+    s_post_rounds("after", 100);
+    cr_assert(s_wait_holder("workflow", copy), "the standby did not take over");
+    s_expect_all_applied_once_in_order();
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 150);
+    /* the copy is now the workflow of the cluster: stopped as such at the end */
+    c.pid[SVC_WORKFLOW] = copy;
+    c.extra_pid = 0;
+}
+
+Test(standby, a_stopped_notification_is_replaced_and_notices_flow_on)
+{
+    cluster_spawn_copy(&c, SVC_NOTIFY);
+    pid_t active = c.pid[SVC_NOTIFY], copy = c.extra_pid;
+    cr_assert(s_wait_holder("notify", active));
+    cr_assert_eq(kill(active, SIGSTOP), 0);
+    s_post_rounds("stopped-notify", 40);
+    cr_assert(s_wait_holder("notify", copy), "the standby did not take over");
+    cr_assert_eq(
+        cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 40,
+                            20000),
+        40);
+    cr_assert_eq(kill(active, SIGCONT), 0);
+    s_post_rounds("woken-notify", 10);
+    cr_assert_eq(
+        cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 50,
+                            20000),
+        50);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM delivery WHERE channel = 'log'"
+                                      " AND status <> 'sent'"),
+                 0);
+}
