@@ -8,6 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
+scripts/check-paths.sh
 echo "== install and build (RelWithDebInfo)"
 scripts/build.sh
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates seed 001's demo data: the units, the rectification plan and the
 lifecycle of the campaign of 上海市城市管理行政执法局 after the inspection of
-市委第六巡视组 (source: /work/shared/seeds/001_de056b3448ae8128.txt, the public
+市委第六巡视组 (source: shared/seeds/001_de056b3448ae8128.txt beside the repository, the public
 bulletin 关于巡视整改进展情况的通报).
 
     python3 deploy/demo/make_seed001.py        # from the repository root, or anywhere

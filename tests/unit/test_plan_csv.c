@@ -9,7 +9,7 @@
 #include <string.h>
 
 #ifndef RECTIFY_TEST_DATA_DIR
-#define RECTIFY_TEST_DATA_DIR "/work/main/tests/data"
+#error "RECTIFY_TEST_DATA_DIR: the build gives the folder of the test data"
 #endif
 
 #define ROUND "2020-sh-6"
