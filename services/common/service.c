@@ -149,15 +149,12 @@ int service_run(service_t *svc, service_loop_t *loop)
     zmq_pollitem_t items[] = {
         {NULL, svc->sigfd, ZMQ_POLLIN, 0},
         {loop->input, 0, ZMQ_POLLIN, 0},
-        {loop->pump ? outbox_pump_socket(loop->pump) : NULL, 0, ZMQ_POLLIN, 0},
     };
-    int nitems = loop->pump ? 3 : 2;
+    int nitems = 2;
     bool active = false;
     int64_t last_active_ms = 0;
     for (;;) {
-        if (loop->pump)
-            items[2].socket = outbox_pump_socket(loop->pump);
-        int wait_ms = loop->pump && outbox_pump_busy(loop->pump) ? 0 : poll_ms;
+        int wait_ms = poll_ms;
         if (loop->lease && lease_due_in(loop->lease, clock_mono_ms()) < wait_ms)
             wait_ms = (int)lease_due_in(loop->lease, clock_mono_ms());
         int ready = zmq_poll(items, nitems, wait_ms);
@@ -182,18 +179,12 @@ int service_run(service_t *svc, service_loop_t *loop)
             loop->on_input(loop->arg);
         else if (items[1].revents & ZMQ_POLLIN)
             inbox_discard(loop->input, 64);
-        if (loop->pump && (items[2].revents & ZMQ_POLLIN))
-            outbox_pump_on_readable(loop->pump, clock_mono_ms());
         if (loop->on_tick && working)
             loop->on_tick(loop->arg);
-        if (loop->pump)
-            outbox_pump_tick(loop->pump, clock_mono_ms());
     }
     zmq_close(loop->input);
     loop->input = NULL;
-    int64_t left =
-        loop->pump ? outbox_pump_drain(loop->pump, (int)config_int(svc->cfg, SET_drain_timeout_ms))
-                   : 0;
+    int64_t left = pump_thread_stop(&loop->pump, (int)config_int(svc->cfg, SET_drain_timeout_ms));
     log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_INT("in_flight", left)}, 1, "%s stopped",
               svc->name);
     return 0;

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "lease.h"
+#include "pump_thread.h"
 #include "transfer.h"
 
 #include <stdbool.h>
@@ -33,7 +34,7 @@ void service_stop(service_t *svc);
  * on_input when frames wait, on_tick every round, and the pump. */
 typedef struct {
     void *input;         /* the ROUTER socket the service serves */
-    outbox_pump_t *pump; /* to the next service, or NULL */
+    pump_thread_t *pump; /* to the next service, or NULL; stopped by service_run */
     void (*on_input)(void *arg);
     void (*on_tick)(void *arg); /* may be NULL */
     void *arg;

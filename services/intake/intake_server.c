@@ -31,7 +31,7 @@ typedef struct {
 struct intake_server_t {
     service_t *svc;
     void *router;
-    outbox_pump_t *pump;
+    pump_thread_t *pump;
     size_t max_bytes;
     int batch_max;
     pending_t *pending;
@@ -75,7 +75,7 @@ intake_server_t *intake_server_new(service_t *svc)
         .poll_interval_ms = (int)config_int(svc->cfg, SET_poll_interval_ms),
         .lease_ms = (int)config_int(svc->cfg, SET_lease_ms),
     };
-    self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
+    self->pump = pump_thread_start(config_str(svc->cfg, SET_db), svc->ctx, &opts);
     if (!self->pump)
         goto out_close_router;
     return self;
@@ -95,7 +95,7 @@ void intake_server_destroy(intake_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     intake_server_t *self = *self_p;
-    outbox_pump_destroy(&self->pump);
+    pump_thread_stop(&self->pump, 0);
     if (self->router)
         zmq_close(self->router);
     free(self->pending);
@@ -304,7 +304,7 @@ static void s_commit_pending(intake_server_t *self)
         }
     }
     if (accepted > 0) {
-        outbox_pump_kick(self->pump);
+        pump_thread_kick(self->pump);
         log_event(LOG_INFO, NULL, NULL,
                   (log_field_t[]){LF_INT("accepted", accepted),
                                   LF_INT("others", self->npending - accepted)},
@@ -379,5 +379,6 @@ int intake_server_run(intake_server_t *self)
         .input = self->router, .pump = self->pump, .on_input = s_on_input, .arg = self};
     int rc = service_run(self->svc, &loop);
     self->router = NULL; /* closed by service_run */
+    self->pump = NULL;   /* stopped by service_run */
     return rc;
 }

@@ -21,7 +21,7 @@
 struct wf_server_t {
     service_t *svc;
     void *router;
-    outbox_pump_t *pump;
+    pump_thread_t *pump;
     lease_t *lease; /* this copy works while it holds the lease "workflow" */
     inbox_opts_t inbox;
     wf_clock_opts_t clock;
@@ -304,7 +304,7 @@ static int s_batch(void *arg, inbox_phase_t phase)
     }
     if (phase == INBOX_COMMITTED) {
         if (self->notices > 0)
-            outbox_pump_kick(self->pump);
+            pump_thread_kick(self->pump);
         log_event(
             LOG_DEBUG, NULL, NULL,
             (log_field_t[]){LF_INT("applied", self->applied), LF_INT("refused", self->refused)}, 2,
@@ -350,7 +350,7 @@ wf_server_t *wf_server_new(service_t *svc)
         .poll_interval_ms = (int)config_int(svc->cfg, SET_poll_interval_ms),
         .lease_ms = (int)config_int(svc->cfg, SET_lease_ms),
     };
-    self->pump = outbox_pump_new(svc->db, svc->ctx, &opts);
+    self->pump = pump_thread_start(config_str(svc->cfg, SET_db), svc->ctx, &opts);
     if (!self->pump)
         goto out_close_router;
     self->lease = service_lease_new(svc, SET_workflow_bind);
@@ -370,7 +370,7 @@ wf_server_t *wf_server_new(service_t *svc)
     return self;
 
 out_close_router:
-    outbox_pump_destroy(&self->pump);
+    pump_thread_stop(&self->pump, 0);
     if (self->router)
         zmq_close(self->router);
 out_free_self:
@@ -383,7 +383,7 @@ void wf_server_destroy(wf_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     wf_server_t *self = *self_p;
-    outbox_pump_destroy(&self->pump);
+    pump_thread_stop(&self->pump, 0);
     lease_destroy(&self->lease);
     if (self->router)
         zmq_close(self->router);
@@ -405,11 +405,11 @@ static void s_fire_clocks(wf_server_t *self)
         if (wf_clock_fire(self, self->svc->db, &self->clock, &fired) != RC_OK)
             break;
         if (fired > 0)
-            outbox_pump_kick(self->pump);
+            pump_thread_kick(self->pump);
     } while (fired > 0);
     int sent;
     if (wf_reports_fire(self, self->svc->db, &self->clock, &sent) == RC_OK && sent > 0)
-        outbox_pump_kick(self->pump);
+        pump_thread_kick(self->pump);
 }
 
 static void s_on_input(void *arg)
@@ -433,5 +433,6 @@ int wf_server_run(wf_server_t *self)
                            .lease = self->lease};
     int rc = service_run(self->svc, &loop);
     self->router = NULL; /* closed by service_run */
+    self->pump = NULL;   /* stopped by service_run */
     return rc;
 }
