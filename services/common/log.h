@@ -3,8 +3,11 @@
  *
  * Line shape: {"ts":"2026-11-25T13:52:57.123Z","level":"info","service":"intake",
  *              "event_id":"...","unit":"...","msg":"...", <fields>}
- * Lines are built in a bounded buffer; an over-long message is cut and marked
- * "truncated":true. Not async-signal-safe: never call from a signal handler. */
+ * Lines are built in a bounded buffer and are always valid JSON in valid
+ * UTF-8 (text.h): a byte of a string that is not part of a valid character
+ * is written as U+FFFD; an over-long line is cut after a whole character or
+ * escape, never inside a key, and marked "truncated":true. Not
+ * async-signal-safe: never call from a signal handler. */
 #ifndef RECTIFY_LOG_H
 #define RECTIFY_LOG_H
 
