@@ -3,6 +3,7 @@
 #include "cluster.h"
 #include "ids.h"
 #include "rectify.pb-c.h"
+#include "tail.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -202,43 +203,6 @@ Test(services, a_refusal_by_state_is_recorded_with_its_reason)
     free(items[1].frame);
 }
 
-/* Runs rectify-tail with args, capturing its stdout into out. */
-static pid_t start_tail(const char *const *args, int *out_fd)
-{
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        const char *argv[32];
-        int n = 0;
-        argv[n++] = RECTIFY_BIN_DIR "/rectify-tail";
-        for (int i = 0; args[i] && n < 31; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    *out_fd = fds[0];
-    return pid;
-}
-
-/* Reads what a finished tail printed (all of it, up to outlen - 1 bytes). */
-static size_t read_tail(int fd, char *out, size_t outlen)
-{
-    size_t n = 0;
-    ssize_t got;
-    while (n < outlen - 1 && (got = read(fd, out + n, outlen - 1 - n)) > 0)
-        n += (size_t)got;
-    out[n] = '\0';
-    close(fd);
-    return n;
-}
-
 /* A tail shows nothing that was published before its subscription reached the
  * publisher, and nothing says when that is: so opens rounds (prefix-1,
  * prefix-2, ...) one after the other until the tail, which stops after
@@ -279,11 +243,11 @@ Test(services, the_tail_tool_follows_all_services_and_filters)
     const char *any[] = {"--json", "--service", "notify", "--count", "1", "--timeout-ms",
                          "20000",  c.pub[0],    c.pub[1], c.pub[2],  NULL};
     int fd_event, fd_any;
-    pid_t p_event = start_tail(by_event, &fd_event);
-    pid_t p_any = start_tail(any, &fd_any);
+    pid_t p_event = tail_start(by_event, &fd_event, NULL);
+    pid_t p_any = tail_start(any, &fd_any, NULL);
     int n = post_until_shown(p_any, "2021-tail", ids, 20);
     char out[8192];
-    read_tail(fd_any, out, sizeof out);
+    tail_read(fd_any, out, sizeof out);
     cr_assert(strstr(out, "\"service\":\"notify\""), "output: %s", out);
     cr_assert_null(strstr(out, "\"service\":\"intake\""), "the service filter let intake through");
     int found = 0;
@@ -298,7 +262,7 @@ Test(services, the_tail_tool_follows_all_services_and_filters)
     int status;
     waitpid(p_event, &status, 0);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    cr_assert(read_tail(fd_event, out, sizeof out) > 0, "the event filter let nothing through");
+    cr_assert(tail_read(fd_event, out, sizeof out) > 0, "the event filter let nothing through");
     cr_assert(strstr(out, later), "output: %s", out);
     for (int i = 0; i < n; i++)
         cr_assert_null(strstr(out, ids[i]), "the event filter let another event through");
@@ -314,18 +278,18 @@ Test(services, the_tail_tool_filters_by_unit_and_level)
     const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000", c.pub[0],
                             c.pub[1], c.pub[2],  NULL};
     int fd_unit, fd_other, fd_errors;
-    pid_t p2 = start_tail(other, &fd_other), p3 = start_tail(errors, &fd_errors);
-    pid_t p1 = start_tail(by_unit, &fd_unit);
+    pid_t p2 = tail_start(other, &fd_other, NULL), p3 = tail_start(errors, &fd_errors, NULL);
+    pid_t p1 = tail_start(by_unit, &fd_unit, NULL);
     post_until_shown(p1, "2021-tail-unit", ids, 20);
     int status;
     waitpid(p2, &status, 0);
     waitpid(p3, &status, 0);
     char out[8192];
-    cr_assert(read_tail(fd_unit, out, sizeof out) > 0, "nothing for unit sh-cgzf");
+    cr_assert(tail_read(fd_unit, out, sizeof out) > 0, "nothing for unit sh-cgzf");
     cr_assert(strstr(out, "\"unit\":\"sh-cgzf\""), "%s", out);
-    cr_assert_eq(read_tail(fd_other, out, sizeof out), 0, "lines of another unit came through: %s",
+    cr_assert_eq(tail_read(fd_other, out, sizeof out), 0, "lines of another unit came through: %s",
                  out);
-    cr_assert_eq(read_tail(fd_errors, out, sizeof out), 0, "a happy path logged an error: %s", out);
+    cr_assert_eq(tail_read(fd_errors, out, sizeof out), 0, "a happy path logged an error: %s", out);
 }
 
 Test(services, a_refused_setting_stops_the_start_and_names_it)
