@@ -27,7 +27,7 @@ typedef struct {
     char notice_id[40];
     char channel[16];
     char *recipient;
-    int attempts; /* before this one */
+    int attempt; /* this attempt's number, counted when it was claimed */
     char error[CURL_ERROR_SIZE];
 } s_transfer_t;
 
@@ -45,13 +45,17 @@ struct notify_delivery_t {
     unsigned seed;
 };
 
+/* Claims due deliveries and counts the attempt before it begins (a crash
+ * during the transfer leaves it counted; the lease runs out and the next
+ * attempt is counted too). */
 static const db_stmt_t s_claim = {
     "dl_claim",
     "WITH due AS (SELECT notice_id, channel, recipient FROM delivery"
     "  WHERE status = 'pending' AND channel IN ('webhook', 'mail') AND next_attempt_at <= now()"
     "    AND (lease_until IS NULL OR lease_until < now())"
     "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " UPDATE delivery d SET lease_until = now() + $2::int * interval '1 millisecond'"
+    " UPDATE delivery d SET lease_until = now() + $2::int * interval '1 millisecond',"
+    "  attempts = d.attempts + 1, updated_at = now()"
     " FROM due WHERE (d.notice_id, d.channel, d.recipient) = (due.notice_id, due.channel, "
     "due.recipient)"
     " RETURNING d.notice_id::text, d.channel, d.recipient, d.attempts,"
@@ -61,17 +65,16 @@ static const db_stmt_t s_claim = {
     "  (SELECT n.subject FROM notification n WHERE n.notice_id = d.notice_id),"
     "  (SELECT n.body FROM notification n WHERE n.notice_id = d.notice_id)",
     2, 0};
-static const db_stmt_t s_sent = {
-    "dl_sent",
-    "UPDATE delivery SET status = 'sent', attempts = attempts + 1, lease_until = NULL,"
-    " sent_at = now(), updated_at = now(), last_error = NULL"
-    " WHERE notice_id = $1::uuid AND channel = $2 AND recipient = $3",
-    3, 0};
+static const db_stmt_t s_sent = {"dl_sent",
+                                 "UPDATE delivery SET status = 'sent', lease_until = NULL,"
+                                 " sent_at = now(), updated_at = now(), last_error = NULL"
+                                 " WHERE notice_id = $1::uuid AND channel = $2 AND recipient = $3",
+                                 3, 0};
 static const db_stmt_t s_retry = {
     "dl_retry",
-    "UPDATE delivery SET attempts = attempts + 1, lease_until = NULL, updated_at = now(),"
+    "UPDATE delivery SET lease_until = NULL, updated_at = now(),"
     " last_error = $4, next_attempt_at = now() + $5::bigint * interval '1 millisecond',"
-    " status = CASE WHEN attempts + 1 >= $6::int THEN 'dead' ELSE 'pending' END"
+    " status = CASE WHEN attempts >= $6::int THEN 'dead' ELSE 'pending' END"
     " WHERE notice_id = $1::uuid AND channel = $2 AND recipient = $3 RETURNING status",
     6, 0};
 
@@ -130,7 +133,7 @@ static int s_begin(notify_delivery_t *self, s_transfer_t *t, PGresult *res, int 
     snprintf(t->notice_id, sizeof t->notice_id, "%s", PQgetvalue(res, r, 0));
     snprintf(t->channel, sizeof t->channel, "%s", PQgetvalue(res, r, 1));
     t->recipient = strdup(PQgetvalue(res, r, 2));
-    t->attempts = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
+    t->attempt = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
     t->easy = curl_easy_init();
     if (!t->recipient || !t->easy)
         return RC_ERR_NOMEM;
@@ -209,7 +212,7 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
     bool ok = result == CURLE_OK && (strcmp(t->channel, "webhook") || (code >= 200 && code < 300));
     const char *params[6] = {t->notice_id, t->channel, t->recipient};
     log_field_t f[] = {LF_STR("channel", t->channel), LF_STR("recipient", t->recipient),
-                       LF_INT("attempt", t->attempts + 1)};
+                       LF_INT("attempt", t->attempt)};
     if (ok) {
         if (db_do(self->db, &s_sent, params) == RC_OK)
             log_event(LOG_INFO, NULL, NULL, f, 3, "delivered notice %s", t->notice_id);
@@ -220,7 +223,7 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
         snprintf(error, sizeof error, "%s", t->error[0] ? t->error : curl_easy_strerror(result));
     else
         snprintf(error, sizeof error, "HTTP %ld", code);
-    snprintf(delay, sizeof delay, "%lld", s_backoff(self, t->attempts + 1));
+    snprintf(delay, sizeof delay, "%lld", s_backoff(self, t->attempt));
     snprintf(max, sizeof max, "%d", self->max_attempts);
     params[3] = error;
     params[4] = delay;
@@ -230,7 +233,7 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
     PQclear(res);
     if (dead)
         log_event(LOG_ERROR, NULL, NULL, f, 3, "dead letter: notice %s to %s after %d attempts: %s",
-                  t->notice_id, t->recipient, t->attempts + 1, error);
+                  t->notice_id, t->recipient, t->attempt, error);
     else
         log_event(LOG_WARN, NULL, NULL, f, 3, "delivery failed (%s); trying again in %s ms", error,
                   delay);

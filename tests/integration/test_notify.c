@@ -6,6 +6,7 @@
 #include "sinks.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,9 +227,33 @@ Test(notify, a_hanging_endpoint_does_not_hold_up_another_recipient)
                  1);
     /* /ok was delivered while /hang's first attempt (3 s timeout) still hangs */
     cr_assert_eq(sink_http_count(http, "/hang"), 1);
-    cr_assert_eq(delivery("attempts", "/hang"), 0, "the hanging delivery had already given up");
+    cr_assert_eq(delivery("attempts", "/hang"), 1, "its first attempt is counted as it begins");
+    cr_assert_eq(delivery("(last_error IS NULL)::int", "/hang"), 1,
+                 "the hanging delivery had already given up");
     /* and when it times out, it is tried again */
     cr_assert_eq(cluster_wait_number(
-                     &c, "SELECT attempts FROM delivery WHERE recipient LIKE '%/hang'", 1, 10000),
+                     &c, "SELECT attempts FROM delivery WHERE recipient LIKE '%/hang'", 2, 10000),
+                 2);
+}
+
+Test(notify, a_webhook_attempt_cut_short_by_a_crash_is_counted)
+{
+    char notice[64];
+    sink_http_set(http, "/slow", SINK_HANG, 0);
+    add_webhook("/slow");
+    notice_for_sh_cgzf(notice, sizeof notice);
+    cr_assert_eq(sink_http_wait(http, "/slow", 1, 10000), 0);
+    /* notification dies while the endpoint holds the first attempt */
+    int status = cluster_signal(&c, SVC_NOTIFY, SIGKILL);
+    cr_assert(WIFSIGNALED(status));
+    sink_http_set(http, "/slow", SINK_OK, 0);
+    cluster_spawn(&c, SVC_NOTIFY);
+    /* once the first attempt's lease has run out, the second one succeeds */
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM delivery WHERE status = 'sent'"
+                                     " AND recipient LIKE '%/slow'",
+                                     1, 20000),
                  1);
+    cr_assert_eq(sink_http_count(http, "/slow"), 2);
+    cr_assert_eq(delivery("attempts", "/slow"), 2, "the endpoint saw two attempts");
 }
