@@ -194,18 +194,15 @@ size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, co
     return o.len + n;
 }
 
-void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
-               size_t nfields, const char *fmt, ...)
+__attribute__((format(printf, 6, 0))) static void s_write(log_level_t level, const char *event_id,
+                                                          const char *unit,
+                                                          const log_field_t *fields, size_t nfields,
+                                                          const char *fmt, va_list ap)
 {
-    if (level < s_log.min_level)
-        return;
     /* as long as a line: if vsnprintf cuts a character in half, log_format
      * has cut the line before it */
     char msg[LOG_LINE_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -221,4 +218,24 @@ void log_event(log_level_t level, const char *event_id, const char *unit, const 
         zmq_send(s_log.pub, line, n,
                  ZMQ_DONTWAIT); /* a slow subscriber drops lines, never blocks */
     pthread_mutex_unlock(&s_pub_lock);
+}
+
+void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
+               size_t nfields, const char *fmt, ...)
+{
+    if (level < s_log.min_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    s_write(level, event_id, unit, fields, nfields, fmt, ap);
+    va_end(ap);
+}
+
+void log_notice(const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_write(LOG_INFO, event_id, unit, fields, nfields, fmt, ap);
+    va_end(ap);
 }

@@ -39,6 +39,12 @@ const char *log_level_name(log_level_t level);
 void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
                size_t nfields, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Writes an info line whatever the minimum level is: for a line that is
+ * itself a delivery (the log channel's notice lines), which a level filter
+ * must not lose while the delivery is recorded as sent. */
+void log_notice(const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Formats a line into buf (always NUL-terminated, no newline); returns its
  * length. Exposed for the tests. */
 size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, const char *service,

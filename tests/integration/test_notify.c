@@ -1,11 +1,14 @@
 /* The notification channels through the real services, against a webhook
  * receiver and an SMTP sink started here on loopback: delivery once with an
  * idempotency key, retry then success, dead letter and resend, a hanging
- * endpoint that holds up nobody else. */
+ * endpoint that holds up nobody else, attempts counted across a crash; the
+ * log channel at every log level, and at least once across a crash. */
 #include "cluster.h"
+#include "log.h"
 #include "sinks.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +19,9 @@
 static cluster_t c;
 static sink_http_t *http;
 static sink_smtp_t *smtp;
-static char smtp_env[128];
+static char smtp_env[128], level_env[64];
 static const char *env[] = {smtp_env,
+                            level_env,
                             "RECTIFY_DELIVERY_TIMEOUT_MS=3000",
                             "RECTIFY_DELIVERY_MAX_ATTEMPTS=3",
                             "RECTIFY_RETRY_BASE_MS=50",
@@ -25,8 +29,9 @@ static const char *env[] = {smtp_env,
                             "RECTIFY_MAIL_FROM=rectify@example.gov.cn",
                             NULL};
 
-static void setup(void)
+static void start(const char *log_level)
 {
+    snprintf(level_env, sizeof level_env, "RECTIFY_LOG_LEVEL=%s", log_level);
     http = sink_http_start();
     smtp = sink_smtp_start();
     cr_assert(http && smtp);
@@ -41,7 +46,18 @@ static void teardown(void)
     sink_smtp_stop(&smtp);
 }
 
+static void setup(void)
+{
+    start("info");
+}
+
+static void setup_at_warn(void)
+{
+    start("warn");
+}
+
 TestSuite(notify, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(notify_at_warn, .init = setup_at_warn, .fini = teardown, .timeout = 120);
 
 static int ctl(char *out, size_t outlen, const char *args)
 {
@@ -80,6 +96,16 @@ static void notice_for_sh_cgzf(char *notice_id, size_t len)
                  1);
     testdb_text(&c.db, sql, notice_id, len);
     free(item.frame);
+}
+
+/* Adds a webhook at path that answers as told (see sink_http_set), then
+ * makes a notice for sh-cgzf. */
+static void notice_to_webhook(const char *path, sink_behaviour_t behaviour, int fail_first,
+                              char *notice_id, size_t len)
+{
+    sink_http_set(http, path, behaviour, fail_first);
+    add_webhook(path);
+    notice_for_sh_cgzf(notice_id, len);
 }
 
 /* Waits until the delivery thread has delivered a notice that came after
@@ -158,9 +184,7 @@ Test(notify, a_webhook_and_a_mail_are_delivered_once_with_the_notice_id_as_key)
 Test(notify, a_failing_endpoint_is_tried_again_until_it_succeeds)
 {
     char notice[64];
-    sink_http_set(http, "/flaky", SINK_OK, 2);
-    add_webhook("/flaky");
-    notice_for_sh_cgzf(notice, sizeof notice);
+    notice_to_webhook("/flaky", SINK_OK, 2, notice, sizeof notice);
     cr_assert_eq(sink_http_wait(http, "/flaky", 3, 10000), 0);
     cr_assert_eq(cluster_wait_number(&c,
                                      "SELECT count(*) FROM delivery WHERE status = 'sent'"
@@ -183,9 +207,7 @@ Test(notify, a_failing_endpoint_is_tried_again_until_it_succeeds)
 Test(notify, after_the_last_attempt_a_delivery_is_a_dead_letter_and_can_be_sent_again)
 {
     char notice[64], out[4096], args[256];
-    sink_http_set(http, "/down", SINK_FAIL_500, 0);
-    add_webhook("/down");
-    notice_for_sh_cgzf(notice, sizeof notice);
+    notice_to_webhook("/down", SINK_FAIL_500, 0, notice, sizeof notice);
     cr_assert_eq(
         cluster_wait_number(&c, "SELECT count(*) FROM delivery WHERE status = 'dead'", 1, 10000),
         1);
@@ -239,9 +261,7 @@ Test(notify, a_hanging_endpoint_does_not_hold_up_another_recipient)
 Test(notify, a_webhook_attempt_cut_short_by_a_crash_is_counted)
 {
     char notice[64];
-    sink_http_set(http, "/slow", SINK_HANG, 0);
-    add_webhook("/slow");
-    notice_for_sh_cgzf(notice, sizeof notice);
+    notice_to_webhook("/slow", SINK_HANG, 0, notice, sizeof notice);
     cr_assert_eq(sink_http_wait(http, "/slow", 1, 10000), 0);
     /* notification dies while the endpoint holds the first attempt */
     int status = cluster_signal(&c, SVC_NOTIFY, SIGKILL);
@@ -256,4 +276,100 @@ Test(notify, a_webhook_attempt_cut_short_by_a_crash_is_counted)
                  1);
     cr_assert_eq(sink_http_count(http, "/slow"), 2);
     cr_assert_eq(delivery("attempts", "/slow"), 2, "the endpoint saw two attempts");
+}
+
+/* How many lines of notification's log name the notice as theirs. */
+static int log_lines_of(const char *notice_id)
+{
+    char path[256], needle[96], line[LOG_LINE_MAX + 2];
+    snprintf(path, sizeof path, "%s/notify.log", c.dir);
+    snprintf(needle, sizeof needle, "\"notice_id\":\"%s\"", notice_id);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) && strstr(line, "\"channel\":\"log\"");
+    fclose(f);
+    return n;
+}
+
+static long long log_delivery(const char *notice_id, const char *what)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s FROM delivery WHERE channel = 'log' AND notice_id = '%s'",
+             what, notice_id);
+    return testdb_number(&c.db, sql);
+}
+
+static void wait_log_sent(const char *notice_id)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM delivery WHERE channel = 'log' AND notice_id = '%s'"
+             " AND status = 'sent'",
+             notice_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 1, 20000), 1, "the log delivery was never sent");
+}
+
+static void exec_sql(PGconn *conn, const char *sql)
+{
+    PGresult *r = PQexec(conn, sql);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+              "%s: %s", sql, PQerrorMessage(conn));
+    PQclear(r);
+}
+
+Test(notify, a_log_line_written_again_after_a_crash_counts_as_a_second_attempt)
+{
+    /* the mark that records a log line as sent waits on a lock the test holds */
+    PGconn *hold = PQconnectdb(c.db.conninfo);
+    cr_assert_eq(PQstatus(hold), CONNECTION_OK);
+    exec_sql(hold, "CREATE FUNCTION hold_log_mark() RETURNS trigger LANGUAGE plpgsql AS"
+                   " $$ BEGIN PERFORM pg_advisory_xact_lock(7007); RETURN NEW; END $$");
+    exec_sql(hold, "CREATE TRIGGER hold_log_mark BEFORE UPDATE ON delivery FOR EACH ROW"
+                   " WHEN (NEW.status = 'sent' AND OLD.channel = 'log')"
+                   " EXECUTE FUNCTION hold_log_mark()");
+    exec_sql(hold, "SELECT pg_advisory_lock(7007)");
+    char notice[64];
+    notice_for_sh_cgzf(notice, sizeof notice);
+    /* the line is out and its mark is waiting: notification crashes now */
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT count(*) FROM pg_stat_activity"
+                                     " WHERE datname = current_database()"
+                                     " AND wait_event = 'advisory'",
+                                     1, 10000),
+                 1);
+    cr_assert_eq(log_lines_of(notice), 1);
+    int status = cluster_signal(&c, SVC_NOTIFY, SIGKILL);
+    cr_assert(WIFSIGNALED(status));
+    /* its waiting statement dies with it, uncommitted */
+    exec_sql(hold, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                   " WHERE datname = current_database() AND wait_event = 'advisory'");
+    exec_sql(hold, "DROP TRIGGER hold_log_mark ON delivery");
+    exec_sql(hold, "SELECT pg_advisory_unlock(7007)");
+    PQfinish(hold);
+    cr_assert_eq(log_delivery(notice, "(status = 'pending')::int"), 1, "the mark was not undone");
+    cluster_spawn(&c, SVC_NOTIFY);
+    wait_log_sent(notice);
+    /* at least once, with the notice id as the key, and counted honestly */
+    cr_assert_eq(log_lines_of(notice), 2);
+    cr_assert_eq(log_delivery(notice, "attempts"), 2);
+}
+
+Test(notify_at_warn, the_log_channel_writes_a_notice_whatever_the_log_level)
+{
+    char notice[64];
+    notice_for_sh_cgzf(notice, sizeof notice);
+    wait_log_sent(notice);
+    cr_assert_eq(log_lines_of(notice), 1, "the notice was marked sent but not written");
+    cr_assert_eq(log_delivery(notice, "attempts"), 1);
+    /* the level still holds for everything else */
+    char path[256], line[LOG_LINE_MAX + 2];
+    snprintf(path, sizeof path, "%s/notify.log", c.dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    while (fgets(line, sizeof line, f))
+        cr_assert(!strstr(line, "\"level\":\"info\"") || strstr(line, "\"channel\":\"log\""),
+                  "an info line at log_level=warn: %s", line);
+    fclose(f);
 }

@@ -158,3 +158,26 @@ Test(log, a_long_message_is_cut_on_a_character_and_marked)
     cr_assert_eq((strlen(msg) - 1) % 3, 0, "whole characters after the x");
     json_decref(o);
 }
+
+static void emit_below_the_level_and_a_notice(void)
+{
+    log_open("notify", LOG_ERROR, NULL, NULL);
+    log_warn("filtered out");
+    log_field_t f[] = {LF_STR("notice_id", "7d444840-9dc0-11d1-b245-5ffdce74fad2"),
+                       LF_STR("channel", "log")};
+    log_notice("e-1", "sh-cgzf", f, 2, "notice: %s", "整改");
+    log_open("rectify", LOG_INFO, NULL, NULL);
+}
+
+Test(log, a_notice_line_is_written_whatever_the_level)
+{
+    char line[LOG_LINE_MAX];
+    capture_line(line, sizeof line, emit_below_the_level_and_a_notice);
+    cr_assert_null(strchr(line, '\n'), "one line only: %s", line);
+    json_t *o = parse_valid(line);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "msg")), "notice: 整改");
+    cr_assert_str_eq(json_string_value(json_object_get(o, "level")), "info");
+    cr_assert_str_eq(json_string_value(json_object_get(o, "notice_id")),
+                     "7d444840-9dc0-11d1-b245-5ffdce74fad2");
+    json_decref(o);
+}
