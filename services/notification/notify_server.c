@@ -17,6 +17,7 @@
 #include "log.h"
 #include "notify_delivery.h"
 #include "pgarr.h"
+#include "text.h"
 #include "transfer.h"
 
 #include <errno.h>
@@ -135,6 +136,29 @@ static void s_sweep_log(notify_server_t *self)
     PQclear(res);
 }
 
+/* Adds s to a as text PostgreSQL takes: a notice whose text is not valid
+ * UTF-8 (cut in the middle of a character by its maker, say) would fail the
+ * store and hold back every notice after it, so its bad bytes become '?'
+ * (text_cut) and it says so. Returns RC_OK or RC_ERR_NOMEM. */
+static int s_add_text(pgarr_t *a, const char *s, const char *what, const char *notice_id)
+{
+    size_t len = strlen(s);
+    if (text_check(s, len, 0, NULL) == TEXT_OK) {
+        pgarr_add_text(a, s);
+        return RC_OK;
+    }
+    char *mended = malloc(len + 1);
+    if (!mended)
+        return RC_ERR_NOMEM;
+    text_cut(mended, len + 1, s); /* a '?' a byte: it fits */
+    pgarr_add_text(a, mended);
+    free(mended);
+    log_event(LOG_WARN, NULL, NULL, (log_field_t[]){LF_STR("notice_id", notice_id)}, 1,
+              "notice %s: its %s is not valid UTF-8; stored with '?' for the bad bytes", notice_id,
+              what);
+    return RC_OK;
+}
+
 static int s_apply(void *arg, const Rectify__Transfer *item)
 {
     notify_server_t *self = arg;
@@ -146,13 +170,19 @@ static int s_apply(void *arg, const Rectify__Transfer *item)
     }
     pgarr_add_text(&self->ids, n->notice_id);
     pgarr_add_text(&self->event_ids, n->event_id);
-    pgarr_add_text(&self->kinds, n->kind);
-    pgarr_add_text(&self->units, n->unit);
-    pgarr_add_text(&self->subjects, n->subject);
-    pgarr_add_text(&self->bodies, n->body);
+    int rc = RC_OK;
+    struct {
+        pgarr_t *to;
+        const char *text, *what;
+    } texts[] = {{&self->kinds, n->kind, "kind"},
+                 {&self->units, n->unit, "unit"},
+                 {&self->subjects, n->subject, "subject"},
+                 {&self->bodies, n->body, "body"}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0] && rc == RC_OK; i++)
+        rc = s_add_text(texts[i].to, texts[i].text, texts[i].what, n->notice_id);
     self->stored++;
     rectify__notice__free_unpacked(n, NULL);
-    return RC_OK;
+    return rc;
 }
 
 static int s_batch(void *arg, inbox_phase_t phase)

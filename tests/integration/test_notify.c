@@ -4,8 +4,12 @@
  * endpoint that holds up nobody else, attempts counted across a crash; the
  * log channel at every log level, and at least once across a crash. */
 #include "cluster.h"
+#include "ids.h"
 #include "log.h"
+#include "pgarr.h"
+#include "rectify.pb-c.h"
 #include "sinks.h"
+#include "text.h"
 
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -372,4 +376,118 @@ Test(notify_at_warn, the_log_channel_writes_a_notice_whatever_the_log_level)
         cr_assert(!strstr(line, "\"level\":\"info\"") || strstr(line, "\"channel\":\"log\""),
                   "an info line at log_level=warn: %s", line);
     fclose(f);
+}
+
+/* Queues a notice for sh-cgzf in workflow's outbox to notification, as
+ * workflow does, with the texts given; workflow's pump sends it on. */
+static void queue_notice(const char *notice_id, const char *subject, const char *body)
+{
+    char event_id[IDS_UUID_LEN + 1];
+    ids_new_uuid(event_id);
+    Rectify__Notice n = RECTIFY__NOTICE__INIT;
+    n.notice_id = (char *)notice_id;
+    n.event_id = event_id;
+    n.kind = "test_notice";
+    n.unit = "sh-cgzf";
+    n.subject = (char *)subject;
+    n.body = (char *)body;
+    size_t len = rectify__notice__get_packed_size(&n);
+    uint8_t *packed = malloc(len);
+    cr_assert(packed);
+    rectify__notice__pack(&n, packed);
+    pgarr_t ids, payloads;
+    pgarr_init(&ids);
+    pgarr_init(&payloads);
+    pgarr_add_text(&ids, event_id);
+    pgarr_add_bytea(&payloads, packed, len);
+    const char *params[] = {pgarr_text(&ids), pgarr_text(&payloads)};
+    PGconn *conn = PQconnectdb(c.db.conninfo);
+    cr_assert_eq(PQstatus(conn), CONNECTION_OK);
+    PGresult *r = PQexecParams(conn, "SELECT outbox_put('notify', $1::uuid[], $2::bytea[])", 2,
+                               NULL, params, NULL, NULL, 0);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(conn));
+    PQclear(r);
+    PQfinish(conn);
+    pgarr_free(&ids);
+    pgarr_free(&payloads);
+    free(packed);
+}
+
+#define BROKEN_NOTICE "0c6ab7b5-4a57-4d6f-9d55-7d3c1a9e0001"
+
+Test(notify, a_notice_with_bytes_postgresql_refuses_is_stored_mended_and_holds_up_nothing)
+{
+    /* cut in the middle of a character, and a stray byte */
+    queue_notice(BROKEN_NOTICE, "整改\xE6\x95", "body \xFF end");
+    char later[64], text[256];
+    notice_for_sh_cgzf(later, sizeof later); /* comes after it, and is not held back */
+    testdb_text(&c.db, "SELECT subject FROM notification WHERE notice_id = '" BROKEN_NOTICE "'",
+                text, sizeof text);
+    cr_assert_str_eq(text, "整改??");
+    testdb_text(&c.db, "SELECT body FROM notification WHERE notice_id = '" BROKEN_NOTICE "'", text,
+                sizeof text);
+    cr_assert_str_eq(text, "body ? end");
+    wait_log_sent(BROKEN_NOTICE);
+    cr_assert_eq(log_lines_of(BROKEN_NOTICE), 1);
+}
+
+/* Decodes base64 text into out; returns the length. */
+static size_t unbase64(const char *in, size_t len, char *out)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = 0;
+    unsigned bits = 0, nbits = 0;
+    for (size_t i = 0; i < len && in[i] != '='; i++) {
+        const char *p = strchr(b64, in[i]);
+        cr_assert(p && *p, "not base64: %.*s", (int)len, in);
+        bits = (bits << 6) | (unsigned)(p - b64);
+        nbits += 6;
+        if (nbits >= 8) {
+            nbits -= 8;
+            out[n++] = (char)((bits >> nbits) & 0xFF);
+        }
+    }
+    return n;
+}
+
+#define LONG_NOTICE "0c6ab7b5-4a57-4d6f-9d55-7d3c1a9e0002"
+
+Test(notify, a_long_chinese_subject_is_mailed_whole_in_encoded_words_of_whole_characters)
+{
+    char out[1024];
+    cr_assert_eq(ctl(out, sizeof out,
+                     "recipient add --unit sh-cgzf --role lead --channel mail"
+                     " --address leader@sh-cgzf.example.gov.cn"),
+                 0, "%s", out);
+    char subject[1200] = "x"; /* so that no character ends on a multiple of 3 bytes */
+    for (int i = 0; i < 350; i++)
+        strcat(subject, "整");
+    queue_notice(LONG_NOTICE, subject, "正文");
+    cr_assert_eq(sink_smtp_wait(smtp, 1, 10000), 0);
+    static char data[16384];
+    cr_assert_eq(sink_smtp_message(smtp, 0, NULL, 0, NULL, 0, data, sizeof data), 0);
+    /* Subject: word CRLF SP word CRLF SP ... CRLF (RFC 2047: words of at most
+     * 75 characters, each holding whole characters) */
+    char *p = strstr(data, "\r\nSubject: ");
+    cr_assert(p, "[%s]", data);
+    p += strlen("\r\nSubject: ");
+    char got[1200];
+    size_t n = 0;
+    for (;;) {
+        char *end = strstr(p, "\r\n");
+        cr_assert(end);
+        size_t wlen = (size_t)(end - p);
+        cr_assert_leq(wlen, 75, "an encoded word of %zu characters", wlen);
+        cr_assert(wlen > 12 && !strncmp(p, "=?UTF-8?B?", 10) && !strncmp(end - 2, "?=", 2),
+                  "not an encoded word: %.*s", (int)wlen, p);
+        size_t k = unbase64(p + 10, wlen - 12, got + n);
+        cr_assert_eq(text_check(got + n, k, 0, NULL), TEXT_OK, "a word cuts a character");
+        n += k;
+        cr_assert_lt(n, sizeof got - 4);
+        if (end[2] != ' ')
+            break;
+        p = end + 3;
+    }
+    got[n] = '\0';
+    cr_assert_str_eq(got, subject, "the subject arrived cut");
 }
