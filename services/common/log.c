@@ -1,6 +1,7 @@
 /* log.c: bounded JSON log lines to stderr and a ZeroMQ PUB socket. */
 #include "log.h"
 #include "errors.h"
+#include "text.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,7 +38,7 @@ log_level_t log_level_from_name(const char *name)
 
 int log_open(const char *service, log_level_t min_level, void *zmq_ctx, const char *pub_endpoint)
 {
-    snprintf(s_log.service, sizeof s_log.service, "%s", service);
+    text_cut(s_log.service, sizeof s_log.service, service);
     s_log.min_level = min_level;
     if (!zmq_ctx || !pub_endpoint || !*pub_endpoint)
         return RC_OK;
@@ -65,148 +66,143 @@ void log_close(void)
     pthread_mutex_unlock(&s_pub_lock);
 }
 
+/* A line being built: everything goes in whole or not at all, and a reserve
+ * at the end always holds the closing of a cut string and the marker. */
+#define s_TRUNCATED_CLOSE ",\"truncated\":true}"
+
 typedef struct {
     char *buf;
-    size_t size, len;
+    size_t len;
+    size_t room; /* the line's content ends before this */
     bool truncated;
-} s_out_t;
+} s_line_t;
 
-static void s_put(s_out_t *o, const char *s, size_t n)
+static bool s_put(s_line_t *o, const char *s, size_t n)
 {
-    /* keep room for the closing of the object: ,"truncated":true} */
-    size_t room = o->size > 24 ? o->size - 24 : 0;
-    if (o->len + n > room) {
-        n = room > o->len ? room - o->len : 0;
+    if (o->truncated || o->len + n > o->room) {
         o->truncated = true;
+        return false;
     }
     memcpy(o->buf + o->len, s, n);
     o->len += n;
-    o->buf[o->len] = '\0';
+    return true;
 }
 
-static void s_puts(s_out_t *o, const char *s)
+/* Writes s as a JSON string: quotes, backslashes and control bytes escaped,
+ * each byte that does not belong to a valid UTF-8 character (text_char_len)
+ * as U+FFFD. When the line is full the string ends after its last whole
+ * character or escape. Returns false if not even the opening quote fit. */
+static bool s_put_string(s_line_t *o, const char *s)
 {
-    s_put(o, s, strlen(s));
-}
-
-/* Writes s as a JSON string, escaping quotes, backslashes and control bytes.
- * A multi-byte UTF-8 sequence is never cut in half. */
-static void s_put_escaped(s_out_t *o, const char *s)
-{
-    s_put(o, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p && !o->truncated; p++) {
+    if (!s_put(o, "\"", 1))
+        return false;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len && !o->truncated;) {
         char esc[8];
-        switch (*p) {
+        const char *out = esc;
+        size_t n = 2, step = 1;
+        switch (p[i]) {
         case '"':
-            s_put(o, "\\\"", 2);
+            out = "\\\"";
             break;
         case '\\':
-            s_put(o, "\\\\", 2);
+            out = "\\\\";
             break;
         case '\n':
-            s_put(o, "\\n", 2);
+            out = "\\n";
             break;
         case '\r':
-            s_put(o, "\\r", 2);
+            out = "\\r";
             break;
         case '\t':
-            s_put(o, "\\t", 2);
+            out = "\\t";
             break;
         default:
-            if (*p < 0x20) {
-                snprintf(esc, sizeof esc, "\\u%04x", *p);
-                s_put(o, esc, 6);
-            } else if (*p >= 0x80) {
-                size_t n = 1;
-                while (p[n] && (p[n] & 0xC0) == 0x80 && n < 4)
-                    n++;
-                size_t before = o->len;
-                s_put(o, (const char *)p, n);
-                if (o->truncated) { /* drop a partial character */
-                    o->len = before;
-                    o->buf[o->len] = '\0';
-                }
-                p += n - 1;
+            if (p[i] < 0x20) {
+                n = (size_t)snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+            } else if ((step = text_char_len(p + i, len - i)) > 0) {
+                out = (const char *)p + i;
+                n = step;
             } else {
-                s_put(o, (const char *)p, 1);
+                out = "\xEF\xBF\xBD"; /* U+FFFD for the byte */
+                n = 3;
+                step = 1;
             }
         }
+        s_put(o, out, n);
+        i += step;
     }
-    s_put(o, "\"", 1);
+    if (!s_put(o, "\"", 1))
+        o->buf[o->len++] = '"'; /* the reserve keeps room for it */
+    return true;
+}
+
+/* Appends "key":value (after a comma unless first): a string, or num when str
+ * is NULL. A key never goes out without its value; a string value that does
+ * not fit is cut (see s_put_string). */
+static void s_put_field(s_line_t *o, bool first, const char *key, const char *str, long long num)
+{
+    size_t mark = o->len;
+    char digits[24];
+    if ((first || s_put(o, ",", 1)) && s_put_string(o, key) && s_put(o, ":", 1)) {
+        if (!str) {
+            snprintf(digits, sizeof digits, "%lld", num);
+            if (s_put(o, digits, strlen(digits)))
+                return;
+        } else if (s_put_string(o, str)) {
+            return;
+        }
+    }
+    if (o->truncated) /* nothing of this field, rather than a key without a value */
+        o->len = mark;
 }
 
 size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, const char *service,
                   const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
                   const char *msg)
 {
-    s_out_t o = {buf, size, 0, false};
-    buf[0] = '\0';
+    const size_t reserve = sizeof s_TRUNCATED_CLOSE + 1; /* marker, NUL, a string's quote */
+    if (size < reserve + 2) {                            /* not even room for a field */
+        size_t n = size >= 3 ? 2 : 0;
+        memcpy(buf, "{}", n);
+        if (size > 0)
+            buf[n] = '\0';
+        return n;
+    }
+    s_line_t o = {buf, 0, size - reserve, false};
+    s_put(&o, "{", 1);
     time_t secs = (time_t)(ts_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    char ts[96];
-    snprintf(ts, sizeof ts, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_ms % 1000));
-    s_puts(&o, ts);
-    s_puts(&o, ",\"level\":\"");
-    s_puts(&o, log_level_name(level));
-    s_puts(&o, "\",\"service\":");
-    s_put_escaped(&o, service);
-    if (event_id && *event_id) {
-        s_puts(&o, ",\"event_id\":");
-        s_put_escaped(&o, event_id);
-    }
-    if (unit && *unit) {
-        s_puts(&o, ",\"unit\":");
-        s_put_escaped(&o, unit);
-    }
-    s_puts(&o, ",\"msg\":");
-    s_put_escaped(&o, msg);
-    for (size_t i = 0; i < nfields && !o.truncated; i++) {
-        s_puts(&o, ",");
-        s_put_escaped(&o, fields[i].key);
-        s_puts(&o, ":");
-        if (fields[i].str) {
-            s_put_escaped(&o, fields[i].str);
-        } else {
-            char num[32];
-            snprintf(num, sizeof num, "%lld", fields[i].num);
-            s_puts(&o, num);
-        }
-    }
-    if (o.truncated) {
-        /* the reserve kept by s_put leaves room for this */
-        const char *tail = "\",\"truncated\":true}";
-        /* close an open string only if we were inside one: simplest is to
-         * end cleanly with a marker field; an unterminated string was cut at
-         * a character boundary, so closing the quote keeps the JSON valid */
-        bool in_string = false;
-        for (size_t i = 0; i < o.len; i++) {
-            if (buf[i] == '\\')
-                i++;
-            else if (buf[i] == '"')
-                in_string = !in_string;
-        }
-        if (!in_string)
-            tail++;
-        size_t n = strlen(tail);
-        memcpy(buf + o.len, tail, n + 1);
-        return o.len + n;
-    }
-    memcpy(buf + o.len, "}", 2);
-    return o.len + 1;
+    char ts[64];
+    snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_ms % 1000));
+    s_put_field(&o, true, "ts", ts, 0);
+    s_put_field(&o, false, "level", log_level_name(level), 0);
+    s_put_field(&o, false, "service", service, 0);
+    if (event_id && *event_id)
+        s_put_field(&o, false, "event_id", event_id, 0);
+    if (unit && *unit)
+        s_put_field(&o, false, "unit", unit, 0);
+    s_put_field(&o, false, "msg", msg, 0);
+    for (size_t i = 0; i < nfields && !o.truncated; i++)
+        s_put_field(&o, false, fields[i].key, fields[i].str, fields[i].num);
+    const char *close = !o.truncated ? "}" : o.len > 1 ? s_TRUNCATED_CLOSE : s_TRUNCATED_CLOSE + 1;
+    size_t n = strlen(close);
+    memcpy(buf + o.len, close, n + 1);
+    return o.len + n;
 }
 
-void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
-               size_t nfields, const char *fmt, ...)
+__attribute__((format(printf, 6, 0))) static void s_write(log_level_t level, const char *event_id,
+                                                          const char *unit,
+                                                          const log_field_t *fields, size_t nfields,
+                                                          const char *fmt, va_list ap)
 {
-    if (level < s_log.min_level)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
+    /* as long as a line: if vsnprintf cuts a character in half, log_format
+     * has cut the line before it */
+    char msg[LOG_LINE_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -222,4 +218,24 @@ void log_event(log_level_t level, const char *event_id, const char *unit, const 
         zmq_send(s_log.pub, line, n,
                  ZMQ_DONTWAIT); /* a slow subscriber drops lines, never blocks */
     pthread_mutex_unlock(&s_pub_lock);
+}
+
+void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
+               size_t nfields, const char *fmt, ...)
+{
+    if (level < s_log.min_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    s_write(level, event_id, unit, fields, nfields, fmt, ap);
+    va_end(ap);
+}
+
+void log_notice(const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
+                const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_write(LOG_INFO, event_id, unit, fields, nfields, fmt, ap);
+    va_end(ap);
 }

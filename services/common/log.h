@@ -3,8 +3,11 @@
  *
  * Line shape: {"ts":"2026-11-25T13:52:57.123Z","level":"info","service":"intake",
  *              "event_id":"...","unit":"...","msg":"...", <fields>}
- * Lines are built in a bounded buffer; an over-long message is cut and marked
- * "truncated":true. Not async-signal-safe: never call from a signal handler. */
+ * Lines are built in a bounded buffer and are always valid JSON in valid
+ * UTF-8 (text.h): a byte of a string that is not part of a valid character
+ * is written as U+FFFD; an over-long line is cut after a whole character or
+ * escape, never inside a key, and marked "truncated":true. Not
+ * async-signal-safe: never call from a signal handler. */
 #ifndef RECTIFY_LOG_H
 #define RECTIFY_LOG_H
 
@@ -35,6 +38,12 @@ const char *log_level_name(log_level_t level);
 
 void log_event(log_level_t level, const char *event_id, const char *unit, const log_field_t *fields,
                size_t nfields, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Writes an info line whatever the minimum level is: for a line that is
+ * itself a delivery (the log channel's notice lines), which a level filter
+ * must not lose while the delivery is recorded as sent. */
+void log_notice(const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Formats a line into buf (always NUL-terminated, no newline); returns its
  * length. Exposed for the tests. */

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "errors.h"
 #include "log.h"
+#include "text.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -27,7 +28,7 @@ typedef struct {
     char notice_id[40];
     char channel[16];
     char *recipient;
-    int attempts; /* before this one */
+    int attempt; /* this attempt's number, counted when it was claimed */
     char error[CURL_ERROR_SIZE];
 } s_transfer_t;
 
@@ -45,13 +46,17 @@ struct notify_delivery_t {
     unsigned seed;
 };
 
+/* Claims due deliveries and counts the attempt before it begins (a crash
+ * during the transfer leaves it counted; the lease runs out and the next
+ * attempt is counted too). */
 static const db_stmt_t s_claim = {
     "dl_claim",
     "WITH due AS (SELECT notice_id, channel, recipient FROM delivery"
     "  WHERE status = 'pending' AND channel IN ('webhook', 'mail') AND next_attempt_at <= now()"
     "    AND (lease_until IS NULL OR lease_until < now())"
     "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
-    " UPDATE delivery d SET lease_until = now() + $2::int * interval '1 millisecond'"
+    " UPDATE delivery d SET lease_until = now() + $2::int * interval '1 millisecond',"
+    "  attempts = d.attempts + 1, updated_at = now()"
     " FROM due WHERE (d.notice_id, d.channel, d.recipient) = (due.notice_id, due.channel, "
     "due.recipient)"
     " RETURNING d.notice_id::text, d.channel, d.recipient, d.attempts,"
@@ -61,17 +66,16 @@ static const db_stmt_t s_claim = {
     "  (SELECT n.subject FROM notification n WHERE n.notice_id = d.notice_id),"
     "  (SELECT n.body FROM notification n WHERE n.notice_id = d.notice_id)",
     2, 0};
-static const db_stmt_t s_sent = {
-    "dl_sent",
-    "UPDATE delivery SET status = 'sent', attempts = attempts + 1, lease_until = NULL,"
-    " sent_at = now(), updated_at = now(), last_error = NULL"
-    " WHERE notice_id = $1::uuid AND channel = $2 AND recipient = $3",
-    3, 0};
+static const db_stmt_t s_sent = {"dl_sent",
+                                 "UPDATE delivery SET status = 'sent', lease_until = NULL,"
+                                 " sent_at = now(), updated_at = now(), last_error = NULL"
+                                 " WHERE notice_id = $1::uuid AND channel = $2 AND recipient = $3",
+                                 3, 0};
 static const db_stmt_t s_retry = {
     "dl_retry",
-    "UPDATE delivery SET attempts = attempts + 1, lease_until = NULL, updated_at = now(),"
+    "UPDATE delivery SET lease_until = NULL, updated_at = now(),"
     " last_error = $4, next_attempt_at = now() + $5::bigint * interval '1 millisecond',"
-    " status = CASE WHEN attempts + 1 >= $6::int THEN 'dead' ELSE 'pending' END"
+    " status = CASE WHEN attempts >= $6::int THEN 'dead' ELSE 'pending' END"
     " WHERE notice_id = $1::uuid AND channel = $2 AND recipient = $3 RETURNING status",
     6, 0};
 
@@ -105,23 +109,52 @@ static void s_release(notify_delivery_t *self, s_transfer_t *t)
     memset(t, 0, sizeof *t);
 }
 
-/* RFC 2047 encoded-word of a UTF-8 subject, base64. */
-static void s_encode_subject(const char *subject, char *out, size_t outlen)
+/* The subject as RFC 2047 encoded-words (UTF-8, base64): each word at most
+ * 75 characters and holding whole characters (45 bytes of text give 60 of
+ * base64), the words folded onto lines of their own. NULL when out of
+ * memory; the caller frees it. */
+static char *s_encode_subject(const char *subject)
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(subject), used = (size_t)snprintf(out, outlen, "=?UTF-8?B?");
-    for (size_t i = 0; i < n && used + 5 < outlen; i += 3) {
-        unsigned v = (unsigned char)subject[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)subject[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)subject[i + 2];
-        out[used++] = b64[(v >> 18) & 63];
-        out[used++] = b64[(v >> 12) & 63];
-        out[used++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-        out[used++] = i + 2 < n ? b64[v & 63] : '=';
-    }
-    snprintf(out + used, outlen > used ? outlen - used : 0, "?=");
+    static const char open[] = "=?UTF-8?B?", fold[] = "\r\n ", close[] = "?=";
+    size_t words = strlen(subject) + 1; /* each takes at least a byte: a bound, not a count */
+    char *out = malloc(words * (sizeof fold + sizeof open + sizeof close + 60) + 1), *o = out;
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)subject;
+    do {
+        size_t k = text_prefix((const char *)p, 45);
+        if (k == 0) /* not valid text (stored text is): the bytes as they are */
+            k = strnlen((const char *)p, 45);
+        if (o != out) {
+            memcpy(o, fold, sizeof fold - 1);
+            o += sizeof fold - 1;
+        }
+        memcpy(o, open, sizeof open - 1);
+        o += sizeof open - 1;
+        for (size_t i = 0; i < k; i += 3) {
+            unsigned v = (unsigned)p[i] << 16 | (i + 1 < k ? (unsigned)p[i + 1] << 8 : 0) |
+                         (i + 2 < k ? p[i + 2] : 0);
+            *o++ = b64[(v >> 18) & 63];
+            *o++ = b64[(v >> 12) & 63];
+            *o++ = i + 1 < k ? b64[(v >> 6) & 63] : '=';
+            *o++ = i + 2 < k ? b64[v & 63] : '=';
+        }
+        memcpy(o, close, sizeof close);
+        o += sizeof close - 1;
+        p += k;
+    } while (*p);
+    return out;
+}
+
+/* "<address>" for the SMTP envelope; NULL when out of memory. */
+static char *s_angle(const char *address)
+{
+    size_t n = strlen(address) + 3;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "<%s>", address);
+    return out;
 }
 
 /* Builds and adds the transfer for one claimed row. */
@@ -130,7 +163,7 @@ static int s_begin(notify_delivery_t *self, s_transfer_t *t, PGresult *res, int 
     snprintf(t->notice_id, sizeof t->notice_id, "%s", PQgetvalue(res, r, 0));
     snprintf(t->channel, sizeof t->channel, "%s", PQgetvalue(res, r, 1));
     t->recipient = strdup(PQgetvalue(res, r, 2));
-    t->attempts = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
+    t->attempt = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
     t->easy = curl_easy_init();
     if (!t->recipient || !t->easy)
         return RC_ERR_NOMEM;
@@ -156,33 +189,36 @@ static int s_begin(notify_delivery_t *self, s_transfer_t *t, PGresult *res, int 
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)t->len);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_discard);
     } else {
-        char subject[1024], date[64];
-        s_encode_subject(PQgetvalue(res, r, 5), subject, sizeof subject);
+        char date[64];
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
         const char *from = config_str(self->cfg, SET_mail_from);
-        size_t cap = strlen(PQgetvalue(res, r, 6)) + strlen(t->recipient) + strlen(from) + 2048;
-        t->payload = malloc(cap);
-        if (!t->payload)
+        const char *subject = PQgetvalue(res, r, 5), *body = PQgetvalue(res, r, 6);
+        char *encoded = s_encode_subject(subject);
+        char *to = s_angle(t->recipient), *mail_from = s_angle(from);
+        size_t cap = (encoded ? strlen(encoded) : 0) + strlen(subject) + strlen(body) +
+                     strlen(t->recipient) + strlen(from) + 512;
+        t->payload = encoded && to && mail_from ? malloc(cap) : NULL;
+        if (t->payload) {
+            int n = snprintf(t->payload, cap,
+                             "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: <%s@rectify>\r\n"
+                             "Subject: %s\r\nMIME-Version: 1.0\r\n"
+                             "Content-Type: text/plain; charset=UTF-8\r\n"
+                             "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n%s\r\n",
+                             date, from, t->recipient, t->notice_id, encoded, subject, body);
+            t->len = n > 0 && (size_t)n < cap ? (size_t)n : 0; /* sized to fit */
+            t->rcpt = curl_slist_append(NULL, to);
+            curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from); /* libcurl keeps a copy */
+        }
+        free(encoded);
+        free(to);
+        free(mail_from);
+        if (!t->payload || t->len == 0 || !t->rcpt)
             return RC_ERR_NOMEM;
-        int n = snprintf(t->payload, cap,
-                         "Date: %s\r\nFrom: %s\r\nTo: %s\r\nMessage-ID: <%s@rectify>\r\n"
-                         "Subject: %s\r\nMIME-Version: 1.0\r\n"
-                         "Content-Type: text/plain; charset=UTF-8\r\n"
-                         "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n%s\r\n",
-                         date, from, t->recipient, t->notice_id, subject, PQgetvalue(res, r, 5),
-                         PQgetvalue(res, r, 6));
-        t->len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-        char to[512];
-        snprintf(to, sizeof to, "<%s>", t->recipient);
-        t->rcpt = curl_slist_append(NULL, to);
-        char mail_from[512];
-        snprintf(mail_from, sizeof mail_from, "<%s>", from);
         curl_easy_setopt(e, CURLOPT_URL, config_str(self->cfg, SET_smtp_url));
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-        curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
         curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
         curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(e, CURLOPT_READFUNCTION, s_read_payload);
@@ -209,7 +245,7 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
     bool ok = result == CURLE_OK && (strcmp(t->channel, "webhook") || (code >= 200 && code < 300));
     const char *params[6] = {t->notice_id, t->channel, t->recipient};
     log_field_t f[] = {LF_STR("channel", t->channel), LF_STR("recipient", t->recipient),
-                       LF_INT("attempt", t->attempts + 1)};
+                       LF_INT("attempt", t->attempt)};
     if (ok) {
         if (db_do(self->db, &s_sent, params) == RC_OK)
             log_event(LOG_INFO, NULL, NULL, f, 3, "delivered notice %s", t->notice_id);
@@ -217,10 +253,10 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
     }
     char error[300], delay[24], max[16];
     if (result != CURLE_OK)
-        snprintf(error, sizeof error, "%s", t->error[0] ? t->error : curl_easy_strerror(result));
+        text_cut(error, sizeof error, t->error[0] ? t->error : curl_easy_strerror(result));
     else
         snprintf(error, sizeof error, "HTTP %ld", code);
-    snprintf(delay, sizeof delay, "%lld", s_backoff(self, t->attempts + 1));
+    snprintf(delay, sizeof delay, "%lld", s_backoff(self, t->attempt));
     snprintf(max, sizeof max, "%d", self->max_attempts);
     params[3] = error;
     params[4] = delay;
@@ -230,7 +266,7 @@ static void s_finish(notify_delivery_t *self, s_transfer_t *t, CURLcode result)
     PQclear(res);
     if (dead)
         log_event(LOG_ERROR, NULL, NULL, f, 3, "dead letter: notice %s to %s after %d attempts: %s",
-                  t->notice_id, t->recipient, t->attempts + 1, error);
+                  t->notice_id, t->recipient, t->attempt, error);
     else
         log_event(LOG_WARN, NULL, NULL, f, 3, "delivery failed (%s); trying again in %s ms", error,
                   delay);

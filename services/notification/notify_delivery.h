@@ -2,7 +2,9 @@
  * its own database connection, claims due deliveries (a lease, SKIP LOCKED:
  * several notification processes share the work), runs up to `concurrency`
  * transfers at once through libcurl's multi interface, so a slow or dead
- * endpoint holds up only its own delivery, and records each outcome: sent;
+ * endpoint holds up only its own delivery. An attempt is counted when it is
+ * claimed, before it begins: a crash during a transfer leaves it counted,
+ * and the lease runs out for the next. Each outcome is recorded: sent;
  * or again later, after an exponential backoff with jitter; or, after the
  * last attempt, dead (a dead letter, listed and sent again by rectifyctl).
  *

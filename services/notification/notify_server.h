@@ -1,6 +1,7 @@
 /* notify_server.h: notification's loop. Stores workflow's notices (inbox)
- * with one delivery row per channel and recipient, then delivers. The log
- * channel is the only one so far: a JSON line per notice on the log stream. */
+ * with one delivery row per channel and recipient, and delivers the log
+ * channel: a JSON line per notice on the log stream, at least once (see
+ * notify_server.c). Webhooks and mail go out from notify_delivery.h. */
 #ifndef RECTIFY_NOTIFY_SERVER_H
 #define RECTIFY_NOTIFY_SERVER_H
 

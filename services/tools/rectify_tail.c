@@ -1,14 +1,23 @@
 /* rectify-tail: follows the live log streams of all three services at once.
  *
  *   rectify-tail [--config FILE] [--level L] [--service S] [--unit U]
- *                [--event ID] [--json] [--count N] [--timeout-ms N] [ENDPOINT...]
+ *                [--event ID] [--json] [--count N] [--timeout-ms N]
+ *                [--remember N] [ENDPOINT...]
  *
  * Without endpoints it subscribes to intake_log_pub, workflow_log_pub and
- * notify_log_pub of the configuration. Errors stand out (red on a terminal). */
+ * notify_log_pub of the configuration. Errors stand out (red on a terminal).
+ *
+ * Nothing is dropped silently: a line that is not a JSON object in UTF-8 is
+ * shown marked [unparsed] (as JSON: wrapped in a warn line of its own, field
+ * "line") and counted on stderr at the end. The log channel delivers a
+ * notice at least once; its lines ("channel":"log") carry the notice id, and
+ * one whose id is among the last --remember ids shown is not shown again. */
 #include "bus.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "seen.h"
+#include "text.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -20,6 +29,7 @@
 #include <zmq.h>
 
 #define MAX_ENDPOINTS 16
+#define REMEMBER_DEFAULT 65536 /* notice ids, ~1.5 MB */
 
 typedef struct {
     log_level_t min_level;
@@ -27,15 +37,22 @@ typedef struct {
     int as_json;
     long count;      /* stop after this many lines shown; 0 = never */
     long timeout_ms; /* stop after this long; 0 = never */
+    long remember;   /* notice ids kept to show each notice once; 0 = show repeats */
     int color;
-} s_filter_t;
+    seen_t *seen;           /* the notice ids shown last */
+    long unparsed, repeats; /* lines shown marked, notice lines not shown again */
+} s_tail_t;
 
 static void s_usage(FILE *out)
 {
-    fprintf(out, "usage: rectify-tail [--config FILE] [--level debug|info|warn|error]\n"
-                 "                    [--service NAME] [--unit CODE] [--event ID] [--json]\n"
-                 "                    [--count N] [--timeout-ms N] [ENDPOINT...]\n\n"
-                 "Follows the services' live logs; without endpoints, those of the config.\n");
+    fprintf(out,
+            "usage: rectify-tail [--config FILE] [--level debug|info|warn|error]\n"
+            "                    [--service NAME] [--unit CODE] [--event ID] [--json]\n"
+            "                    [--count N] [--timeout-ms N] [--remember N] [ENDPOINT...]\n\n"
+            "Follows the services' live logs; without endpoints, those of the config.\n"
+            "A notice of the log channel is shown once (the last --remember notice ids,\n"
+            "default %d, are kept); a line that cannot be parsed is shown marked.\n",
+            REMEMBER_DEFAULT);
 }
 
 static const char *s_get(json_t *o, const char *key)
@@ -44,13 +61,50 @@ static const char *s_get(json_t *o, const char *key)
     return s ? s : "";
 }
 
-/* Returns 1 when the line was shown. */
-static int s_show(const s_filter_t *f, const char *line, size_t len)
+/* Shows a line that is not a JSON object in UTF-8, marked, as valid text. */
+static void s_show_unparsed(s_tail_t *f, const char *line, size_t len)
+{
+    f->unparsed++;
+    char *raw = malloc(len + 1), *shown = malloc(len + 1);
+    if (!raw || !shown) {
+        fprintf(stderr, "rectify-tail: out of memory for a line that could not be parsed\n");
+        goto out_free;
+    }
+    /* a C string: NUL bytes, and on a terminal every control byte, as '?' */
+    for (size_t i = 0; i < len; i++)
+        raw[i] = line[i] == '\0' || (!f->as_json && (unsigned char)line[i] < 0x20) ? '?' : line[i];
+    raw[len] = '\0';
+    if (f->as_json) {
+        char out[LOG_LINE_MAX];
+        log_field_t field = LF_STR("line", raw);
+        log_format(out, sizeof out, clock_now_ms(), LOG_WARN, "rectify-tail", NULL, NULL, &field, 1,
+                   "a line that could not be parsed");
+        puts(out);
+    } else {
+        text_cut(shown, len + 1, raw); /* invalid bytes as '?': never longer */
+        printf("%s[unparsed] %s%s\n", f->color ? "\033[33m" : "", shown, f->color ? "\033[0m" : "");
+    }
+    fflush(stdout);
+out_free:
+    free(raw);
+    free(shown);
+}
+
+/* A notice line of the log channel whose notice id was shown already. */
+static int s_is_repeat(s_tail_t *f, json_t *o)
+{
+    return f->seen && !strcmp(s_get(o, "channel"), "log") &&
+           seen_check(f->seen, s_get(o, "notice_id"));
+}
+
+/* Returns 1 when the line was shown (an unparsed line is not counted). */
+static int s_show(s_tail_t *f, const char *line, size_t len)
 {
     json_error_t jerr;
     json_t *o = json_loadb(line, len, 0, &jerr);
     if (!o || !json_is_object(o)) {
         json_decref(o);
+        s_show_unparsed(f, line, len);
         return 0;
     }
     const char *level = s_get(o, "level");
@@ -60,6 +114,10 @@ static int s_show(const s_filter_t *f, const char *line, size_t len)
         (f->unit && strcmp(f->unit, s_get(o, "unit"))) ||
         (f->event_id && strcmp(f->event_id, s_get(o, "event_id"))))
         goto out_free;
+    if (s_is_repeat(f, o)) {
+        f->repeats++;
+        goto out_free;
+    }
     shown = 1;
     if (f->as_json) {
         fwrite(line, 1, len, stdout);
@@ -107,7 +165,8 @@ out_free:
 
 int main(int argc, char **argv)
 {
-    s_filter_t f = {.min_level = LOG_DEBUG, .color = isatty(STDOUT_FILENO)};
+    s_tail_t f = {
+        .min_level = LOG_DEBUG, .remember = REMEMBER_DEFAULT, .color = isatty(STDOUT_FILENO)};
     const char *file = NULL, *endpoints[MAX_ENDPOINTS];
     int nend = 0;
     for (int i = 1; i < argc; i++) {
@@ -135,7 +194,9 @@ int main(int argc, char **argv)
             f.event_id = argv[++i];
         else if (!strcmp(a, "--json"))
             f.as_json = 1;
-        else if ((!strcmp(a, "--count") || !strcmp(a, "--timeout-ms")) && has) {
+        else if ((!strcmp(a, "--count") || !strcmp(a, "--timeout-ms") ||
+                  !strcmp(a, "--remember")) &&
+                 has) {
             char *end = NULL;
             errno = 0;
             long v = strtol(argv[++i], &end, 10);
@@ -145,6 +206,8 @@ int main(int argc, char **argv)
             }
             if (!strcmp(a, "--count"))
                 f.count = v;
+            else if (!strcmp(a, "--remember"))
+                f.remember = v;
             else
                 f.timeout_ms = v;
         } else if (a[0] != '-' && nend < MAX_ENDPOINTS)
@@ -154,10 +217,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (f.remember > 0 && !(f.seen = seen_new((size_t)f.remember))) {
+        fprintf(stderr, "rectify-tail: --remember %ld: out of memory\n", f.remember);
+        return 2;
+    }
     char err[512];
     config_t *cfg = config_load(file, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "rectify-tail: config: %s\n", err);
+        seen_destroy(&f.seen);
         return 2;
     }
     if (nend == 0) {
@@ -177,6 +245,7 @@ int main(int argc, char **argv)
             zmq_close(sub);
             zmq_ctx_term(ctx);
             config_destroy(&cfg);
+            seen_destroy(&f.seen);
             return 2;
         }
     int sigfd = bus_signal_fd();
@@ -201,5 +270,12 @@ int main(int argc, char **argv)
     zmq_close(sub);
     zmq_ctx_term(ctx);
     config_destroy(&cfg);
+    seen_destroy(&f.seen);
+    if (f.unparsed)
+        fprintf(stderr, "rectify-tail: %ld line(s) could not be parsed (shown marked)\n",
+                f.unparsed);
+    if (f.repeats)
+        fprintf(stderr, "rectify-tail: %ld notice line(s) came again and were shown once\n",
+                f.repeats);
     return 0;
 }

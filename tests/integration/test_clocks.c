@@ -233,7 +233,13 @@ Test(clocks, the_weekly_and_monthly_reports_go_to_each_unit_on_schedule)
     cr_assert_str_eq(
         body, "moved 0, closed 0, overdue 2, escalated 6",
         "the week of 03-22..03-28: yellow card, red card, interview of LATE and DONE: %s", body);
-    usleep(300000);
+    /* no report is due any more and every notice is stored: a second one would be here */
+    cr_assert_eq(cluster_wait_number(&c,
+                                     "SELECT -count(*) FROM report_schedule"
+                                     " WHERE due_at <= (SELECT at FROM sim_clock)",
+                                     0, 10000),
+                 0);
+    cluster_wait_quiet(&c);
     cr_assert_eq(testdb_number(&c.db,
                                "SELECT count(*) FROM notification WHERE kind = 'weekly_report'"
                                " AND unit = 'sh-cgzf.a'"),

@@ -3,6 +3,7 @@
 #include "cluster.h"
 #include "ids.h"
 #include "rectify.pb-c.h"
+#include "tail.h"
 
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -80,9 +81,7 @@ Test(services, the_same_id_twice_is_accepted_then_duplicate_with_one_effect)
                  items[1].code);
     cr_assert(strstr(items[1].message, "already accepted"), "message: %s", items[1].message);
 
-    cluster_wait_number(&c, "SELECT count(*) FROM notification WHERE kind = 'round_opened'", 1,
-                        10000);
-    usleep(300000); /* room for a second effect, if there were one */
+    cluster_wait_quiet(&c); /* a second effect, if there were one, has come by now */
     cr_assert_eq(count_where_event("intake_event", items[0].event_id), 1);
     cr_assert_eq(count_where_event("wf_event", items[0].event_id), 1);
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM inspection_round"), 1);
@@ -204,88 +203,93 @@ Test(services, a_refusal_by_state_is_recorded_with_its_reason)
     free(items[1].frame);
 }
 
-/* Runs rectify-tail with args, capturing its stdout into out. */
-static pid_t start_tail(const char *const *args, int *out_fd)
+/* A tail shows nothing that was published before its subscription reached the
+ * publisher, and nothing says when that is: so opens rounds (prefix-1,
+ * prefix-2, ...) one after the other until the tail, which stops after
+ * --count lines, has shown what it waits for. Their event ids go to ids.
+ * Returns how many were posted. */
+static int post_until_shown(pid_t tail, const char *prefix, char (*ids)[40], int max)
 {
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        const char *argv[32];
-        int n = 0;
-        argv[n++] = RECTIFY_BIN_DIR "/rectify-tail";
-        for (int i = 0; args[i] && n < 31; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
+    int n = 0, status = 0;
+    while (waitpid(tail, &status, WNOHANG) == 0) {
+        cr_assert_lt(n, max, "the tail showed nothing of %d events", n);
+        post_item_t item;
+        char round[64];
+        snprintf(round, sizeof round, "%s-%d", prefix, n + 1);
+        cluster_open_round(&item, NULL, round);
+        cr_assert_eq(cluster_post(&c, &item, 1), 0);
+        snprintf(ids[n++], 40, "%s", item.event_id);
+        free(item.frame);
+        /* this event's lines are out once it is stored and delivered */
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM delivery JOIN notification USING (notice_id)"
+                 " WHERE event_id = '%s' AND channel = 'log' AND status = 'sent'",
+                 item.event_id);
+        cluster_wait_number(&c, sql, 1, 10000);
     }
-    close(fds[1]);
-    *out_fd = fds[0];
-    return pid;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tail status %d", status);
+    return n;
 }
 
 Test(services, the_tail_tool_follows_all_services_and_filters)
 {
-    post_item_t item;
-    cluster_open_round(&item, NULL, "2021-tail");
-    const char *args[] = {"--json", "--event",      item.event_id, "--service", "notify", "--count",
-                          "1",      "--timeout-ms", "15000",       c.pub[0],    c.pub[1], c.pub[2],
-                          NULL};
-    int fd;
-    pid_t pid = start_tail(args, &fd);
-    usleep(500000); /* let the subscriptions reach the publishers */
-    cr_assert_eq(cluster_post(&c, &item, 1), 0);
-    int status;
-    waitpid(pid, &status, 0);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    char out[8192] = "";
-    ssize_t n = read(fd, out, sizeof out - 1);
-    close(fd);
-    cr_assert(n > 0, "rectify-tail printed nothing");
-    out[n] = '\0';
+    char ids[20][40], later[40];
+    ids_new_uuid(later);
+    /* one tail waits for the lines of an event not posted yet; the other for
+     * any notify line, which proves the stream flows */
+    const char *by_event[] = {"--json", "--event", later,    "--count", "1", "--timeout-ms",
+                              "20000",  c.pub[0],  c.pub[1], c.pub[2],  NULL};
+    const char *any[] = {"--json", "--service", "notify", "--count", "1", "--timeout-ms",
+                         "20000",  c.pub[0],    c.pub[1], c.pub[2],  NULL};
+    int fd_event, fd_any;
+    pid_t p_event = tail_start(by_event, &fd_event, NULL);
+    pid_t p_any = tail_start(any, &fd_any, NULL);
+    int n = post_until_shown(p_any, "2021-tail", ids, 20);
+    char out[8192];
+    tail_read(fd_any, out, sizeof out);
     cr_assert(strstr(out, "\"service\":\"notify\""), "output: %s", out);
-    cr_assert(strstr(out, item.event_id), "output: %s", out);
     cr_assert_null(strstr(out, "\"service\":\"intake\""), "the service filter let intake through");
+    int found = 0;
+    for (int i = 0; i < n; i++)
+        found |= strstr(out, ids[i]) != NULL;
+    cr_assert(found, "a line of none of the events posted: %s", out);
+
+    post_item_t item;
+    cluster_open_round(&item, later, "2021-tail-later");
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
     free(item.frame);
+    int status;
+    waitpid(p_event, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert(tail_read(fd_event, out, sizeof out) > 0, "the event filter let nothing through");
+    cr_assert(strstr(out, later), "output: %s", out);
+    for (int i = 0; i < n; i++)
+        cr_assert_null(strstr(out, ids[i]), "the event filter let another event through");
 }
 
 Test(services, the_tail_tool_filters_by_unit_and_level)
 {
-    post_item_t item;
-    cluster_open_round(&item, NULL, "2021-tail-unit");
+    char ids[20][40];
     const char *by_unit[] = {"--json", "--unit", "sh-cgzf", "--count", "1", "--timeout-ms",
-                             "15000",  c.pub[0], c.pub[1],  c.pub[2],  NULL};
+                             "20000",  c.pub[0], c.pub[1],  c.pub[2],  NULL};
     const char *other[] = {"--json", "--unit", "sh-other", "--timeout-ms", "3000", c.pub[0],
                            c.pub[1], c.pub[2], NULL};
     const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000", c.pub[0],
                             c.pub[1], c.pub[2],  NULL};
     int fd_unit, fd_other, fd_errors;
-    pid_t p1 = start_tail(by_unit, &fd_unit), p2 = start_tail(other, &fd_other),
-          p3 = start_tail(errors, &fd_errors);
-    usleep(500000);
-    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    pid_t p2 = tail_start(other, &fd_other, NULL), p3 = tail_start(errors, &fd_errors, NULL);
+    pid_t p1 = tail_start(by_unit, &fd_unit, NULL);
+    post_until_shown(p1, "2021-tail-unit", ids, 20);
     int status;
-    waitpid(p1, &status, 0);
     waitpid(p2, &status, 0);
     waitpid(p3, &status, 0);
     char out[8192];
-    ssize_t n = read(fd_unit, out, sizeof out - 1);
-    cr_assert(n > 0, "nothing for unit sh-cgzf");
-    out[n] = '\0';
+    cr_assert(tail_read(fd_unit, out, sizeof out) > 0, "nothing for unit sh-cgzf");
     cr_assert(strstr(out, "\"unit\":\"sh-cgzf\""), "%s", out);
-    n = read(fd_other, out, sizeof out - 1);
-    cr_assert_leq(n, 0, "lines of another unit came through");
-    n = read(fd_errors, out, sizeof out - 1);
-    cr_assert_leq(n, 0, "a happy path logged an error");
-    close(fd_unit);
-    close(fd_other);
-    close(fd_errors);
-    free(item.frame);
+    cr_assert_eq(tail_read(fd_other, out, sizeof out), 0, "lines of another unit came through: %s",
+                 out);
+    cr_assert_eq(tail_read(fd_errors, out, sizeof out), 0, "a happy path logged an error: %s", out);
 }
 
 Test(services, a_refused_setting_stops_the_start_and_names_it)

@@ -151,6 +151,7 @@ void cluster_start(cluster_t *c, const char *const *extra_env)
         &n);
     cluster_free_items(items, n);
     cluster_wait_applied(c);
+    cluster_wait_notified(c); /* the tests start from a quiet cluster */
 }
 
 post_item_t *cluster_post_json(cluster_t *c, const char *jsonl, size_t *n)
@@ -211,6 +212,23 @@ void cluster_wait_applied(cluster_t *c)
     long long want = testdb_number(&c->db, "SELECT count(*) FROM intake_event");
     long long got = cluster_wait_number(c, "SELECT count(*) FROM wf_event", want, 20000);
     cr_assert_eq(got, want, "workflow applied %lld of %lld events", got, want);
+}
+
+void cluster_wait_notified(cluster_t *c)
+{
+    long long behind =
+        -cluster_wait_number(c,
+                             "SELECT coalesce((SELECT applied_through FROM inbox_cursor"
+                             "   WHERE consumer = 'notify' AND source = 'workflow'), 0)"
+                             " - (SELECT next_seq - 1 FROM outbox_counter WHERE dest = 'notify')",
+                             0, 20000);
+    cr_assert_eq(behind, 0, "notification is %lld notice(s) behind workflow", behind);
+}
+
+void cluster_wait_quiet(cluster_t *c)
+{
+    long long left = -cluster_wait_number(c, "SELECT -count(*) FROM outbox", 0, 20000);
+    cr_assert_eq(left, 0, "%lld outbox row(s) never acknowledged", left);
 }
 
 void cluster_outcome(cluster_t *c, const char *event_id, char *out, size_t outlen)

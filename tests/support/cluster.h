@@ -62,6 +62,16 @@ void cluster_free_items(post_item_t *items, size_t n);
 /* Waits until workflow has an outcome for every event posted so far (all
  * rows of intake_event); asserts it within 20 s. */
 void cluster_wait_applied(cluster_t *c);
+/* Waits until notification has stored every notice workflow has queued so
+ * far (its inbox cursor has reached the end of workflow's outbox to it);
+ * asserts it within 20 s. A recipient added after this cannot receive the
+ * notices queued before. */
+void cluster_wait_notified(cluster_t *c);
+/* Waits until nothing is in flight between the services: every outbox row
+ * (intake's to workflow, workflow's to notification) acknowledged by its
+ * receiver, so no effect of what was posted so far is still to come. Asserts
+ * it within 20 s. */
+void cluster_wait_quiet(cluster_t *c);
 /* The outcome workflow recorded for an event: "applied", "refused: CODE: MESSAGE", or "". */
 void cluster_outcome(cluster_t *c, const char *event_id, char *out, size_t outlen);
 
