@@ -441,7 +441,9 @@ check_phase() {
       result=FAIL
     fi
   done
-  rows+=("$(row "$phase" "$injected" "$ev" "$acc" "$dup" "$rej" "$unans" "$lost" "$doubled" \
+  local landed=-
+  [ "$fault" = baseline ] || landed="$injected/$faults"
+  rows+=("$(row "$phase" "$landed" "$ev" "$acc" "$dup" "$rej" "$unans" "$lost" "$doubled" \
             "$order" "$pois_ok/$pois" "${rss[0]}" "${rss[1]}" "${rss[2]}" "$result")")
   echo "${rows[-1]}" >&2
 }
