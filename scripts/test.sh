@@ -37,7 +37,7 @@ fi
 echo "sanitizers: no reports"
 
 echo "== unit tests under valgrind"
-for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids test_table test_plan_csv test_money test_text test_sinks; do
+for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids test_table test_plan_csv test_money test_text test_seen test_sinks; do
   # every process (Criterion's workers too) reports into its own file
   rm -f build/valgrind-$t.*
   valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
