@@ -29,10 +29,14 @@ static const db_stmt_t s_take = {
     " WHERE l.holder = excluded.holder OR l.expires_at < clock_timestamp()"
     " RETURNING epoch::text",
     4, 0};
-static const db_stmt_t s_fence = {"lease_fence",
-                                  "SELECT 1 FROM service_lease WHERE name = $1 AND holder = $2"
-                                  " AND expires_at > clock_timestamp() FOR SHARE",
-                                  2, 0};
+/* The fencing check renews the lease too, inside the caller's transaction:
+ * a holder busy with a long backlog keeps its lease as long as it commits,
+ * and the row stays locked until that commit, so a takeover waits for it. */
+static const db_stmt_t s_fence = {
+    "lease_fence",
+    "UPDATE service_lease SET expires_at = clock_timestamp() + $3::int * interval '1 millisecond'"
+    " WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp() RETURNING 1",
+    3, 0};
 static const db_stmt_t s_release = {
     "lease_release",
     "UPDATE service_lease SET expires_at = clock_timestamp() WHERE name = $1 AND holder = $2", 2,
@@ -123,7 +127,7 @@ bool lease_tick(lease_t *self, int64_t now_ms)
 
 int lease_fence(lease_t *self)
 {
-    const char *params[] = {self->name, self->holder};
+    const char *params[] = {self->name, self->holder, self->ms};
     PGresult *res = db_run(self->db, &s_fence, params, NULL, NULL);
     if (!res)
         return RC_ERR_DB;

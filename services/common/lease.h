@@ -34,9 +34,9 @@ bool lease_held(const lease_t *self);
 int64_t lease_due_in(const lease_t *self, int64_t now_ms);
 
 /* The fencing check, inside the caller's open transaction: RC_OK when the
- * lease is still this process's and unexpired (the row stays share-locked
- * until that transaction ends), RC_ERR_STATE when it is not (then this
- * process stands by), RC_ERR_DB on a database failure. */
+ * lease is still this process's and unexpired, and then renewed with that
+ * transaction (the row stays locked until it ends); RC_ERR_STATE when it is
+ * not (then this process stands by), RC_ERR_DB on a database failure. */
 int lease_fence(lease_t *self);
 
 /* lease_fence for a callback taking void * (inbox_opts_t.fence). */

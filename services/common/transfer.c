@@ -15,13 +15,14 @@
 #include <zmq.h>
 
 #define ROUTE_CHECK_MS 500
-#define GAP_REWIND_MIN_MS 100
+#define GAP_REWIND_MIN_MS 500
+#define INBOX_TX_ITEMS 128 /* most items applied in one transaction */
 
 struct outbox_pump_t {
     db_t *db;
     void *ctx;
     void *sock;
-    int timeouts;       /* resend timeouts in a row: the wait doubles, up to 8 times */
+    int timeouts;       /* resend timeouts in a row, since the last acknowledgement */
     lease_t *lease;     /* one pump per destination sends: the holder of "pump:DEST" */
     char endpoint[256]; /* where the receiver listens: its lease says, else the setting */
     int64_t route_ms;   /* when the receiver's lease was last read */
@@ -270,12 +271,9 @@ int outbox_pump_tick(outbox_pump_t *self, int64_t now)
             return rc;
     }
     s_follow_receiver(self, now);
-    int64_t timeout = (int64_t)self->opts.resend_timeout_ms << self->timeouts;
-    if (self->last_sent > self->acked && now - self->progress_ms > timeout) {
-        if (self->timeouts == 0)
+    if (self->last_sent > self->acked && now - self->progress_ms > self->opts.resend_timeout_ms) {
+        if (self->timeouts++ == 0) /* one line for a run of them */
             s_log_pump(self, LOG_WARN, "outbox: no acknowledgement in time; sending again");
-        if (self->timeouts < 3)
-            self->timeouts++;
         s_reset_socket(self);
         self->last_sent = self->acked;
         self->progress_ms = now;
@@ -534,12 +532,17 @@ int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
                       int64_t *applied_through, bool *gap)
 {
     set_aside_list_t aside = {.n = 0};
-    size_t limit = batch->n_items;
+    /* a large batch is applied in several transactions of at most
+     * INBOX_TX_ITEMS items: each commits (and renews the lease) in bounded
+     * time, however slow the items are */
+    size_t chunk = batch->n_items < INBOX_TX_ITEMS ? batch->n_items : INBOX_TX_ITEMS;
+    size_t limit = chunk;
+    int64_t last = batch->n_items ? batch->items[batch->n_items - 1]->seq : 0;
     for (;;) {
         int64_t failed_seq = 0;
         int rc = s_try_batch(db, opts, batch, &aside, limit, applied_through, gap, &failed_seq);
-        if (rc == RC_OK && limit < batch->n_items && !*gap) {
-            limit = batch->n_items; /* the item alone passed: now the rest */
+        if (rc == RC_OK && !*gap && *applied_through < last) {
+            limit = chunk; /* the rest of the batch */
             continue;
         }
         if (rc == RC_OK)
@@ -576,7 +579,7 @@ int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
         if (s_set_aside_find(&aside, failed_seq))
             return rc; /* set aside already and still failing: leave it to the next try */
         aside.n++;
-        limit = batch->n_items;
+        limit = chunk;
     }
 }
 
@@ -594,6 +597,29 @@ static void s_reply(void *router, zmq_msg_t *identity, const char *source, int64
     rectify__batch_ack__pack(&ack, buf);
     if (zmq_msg_send(identity, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
         zmq_send(router, buf, len, ZMQ_DONTWAIT);
+}
+
+/* What this process knows to be applied of a source: a cursor only ever
+ * grows, so every sequence at or below it is a repeat for sure. */
+static int64_t s_known_through(const inbox_opts_t *opts, const char *source)
+{
+    for (int i = 0; i < INBOX_KNOWN_SOURCES; i++)
+        if (strcmp(opts->known[i].source, source) == 0)
+            return opts->known[i].through;
+    return 0;
+}
+
+static void s_set_known_through(inbox_opts_t *opts, const char *source, int64_t through)
+{
+    int slot = -1;
+    for (int i = 0; i < INBOX_KNOWN_SOURCES && slot < 0; i++)
+        if (strcmp(opts->known[i].source, source) == 0 || !opts->known[i].source[0])
+            slot = i;
+    if (slot < 0 || strlen(source) >= sizeof opts->known[slot].source)
+        return;
+    snprintf(opts->known[slot].source, sizeof opts->known[slot].source, "%s", source);
+    if (through > opts->known[slot].through)
+        opts->known[slot].through = through;
 }
 
 void inbox_discard(void *router, int max_msgs)
@@ -654,7 +680,14 @@ int inbox_on_readable(db_t *db, void *router, inbox_opts_t *opts, int max_msgs)
         }
         int64_t through = 0;
         bool gap = false;
-        int rc = inbox_apply_batch(db, opts, batch, &through, &gap);
+        int rc = RC_OK;
+        int64_t known = s_known_through(opts, batch->source);
+        if (batch->n_items > 0 && batch->items[batch->n_items - 1]->seq <= known)
+            through = known; /* all repeats (a sender sending again): no transaction */
+        else
+            rc = inbox_apply_batch(db, opts, batch, &through, &gap);
+        if (rc == RC_OK)
+            s_set_known_through(opts, batch->source, through);
         if (rc == RC_OK)
             s_reply(router, &identity, batch->source, through, gap);
         else

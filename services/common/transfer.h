@@ -9,11 +9,11 @@
  * lease "pump:DEST", see lease.h), so several copies of a service may run; it
  * sends to the copy of the receiver that holds the receiver's lease.
  *
- * Receiver side, the inbox: a Batch is applied in one transaction together
- * with the cursor of the highest applied sequence. A sequence at or below the
- * cursor is a repeat and is skipped; one past cursor + 1 (a gap, after a
- * receiver crash lost earlier frames) stops the batch there and is reported,
- * so the sender re-sends in order. Effectively once, in order.
+ * Receiver side, the inbox: a Batch is applied in transactions of at most
+ * 128 items, each together with the cursor of the highest applied sequence. A sequence at or below
+ * the cursor is a repeat and is skipped; one past cursor + 1 (a gap, after a receiver crash lost
+ * earlier frames) stops the batch there and is reported, so the sender re-sends in order.
+ * Effectively once, in order.
  *
  * Refused, not failed: when the database refuses one item's data (SQLSTATE
  * classes 22, 23), the batch is rolled back and applied again with that item
@@ -87,6 +87,8 @@ typedef int (*inbox_batch_fn)(void *arg, inbox_phase_t phase);
 typedef int (*inbox_refuse_fn)(void *arg, const Rectify__Transfer *item, const char *sqlstate,
                                const char *error);
 
+#define INBOX_KNOWN_SOURCES 4
+
 typedef struct {
     const char *consumer; /* this service, e.g. "workflow" */
     inbox_apply_fn apply;
@@ -101,6 +103,12 @@ typedef struct {
         int64_t seq;
         int count;
     } failing;
+    /* The highest sequence known applied, per source (kept between batches):
+     * a batch of repeats only is answered without a transaction. */
+    struct {
+        char source[32];
+        int64_t through;
+    } known[INBOX_KNOWN_SOURCES];
     /* Called, when not NULL, with fence_arg just before each commit: a
      * negative rc rolls the batch back (the standby fencing check). */
     int (*fence)(void *fence_arg);

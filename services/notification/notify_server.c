@@ -267,7 +267,7 @@ void notify_server_destroy(notify_server_t **self_p)
 static void s_on_input(void *arg)
 {
     notify_server_t *self = arg;
-    inbox_on_readable(self->svc->db, self->router, &self->inbox, 16);
+    inbox_on_readable(self->svc->db, self->router, &self->inbox, 4);
 }
 
 /* Log deliveries left pending (a mark that failed, a crash, a previous

@@ -415,7 +415,7 @@ static void s_fire_clocks(wf_server_t *self)
 static void s_on_input(void *arg)
 {
     wf_server_t *self = arg;
-    inbox_on_readable(self->svc->db, self->router, &self->inbox, 16);
+    inbox_on_readable(self->svc->db, self->router, &self->inbox, 4);
 }
 
 static void s_on_tick(void *arg)

@@ -206,6 +206,7 @@ typedef struct {
     size_t mask;
     long first_sends, valid_sends, poisons;
     long accept_seq, stray, late;
+    long retry_later; /* RETRY_LATER answers: the item is sent again on its timeout */
     int next_poison;
     bool poison_on[K_COUNT]; /* the kinds to send (--poison-kinds) */
     char deadline[11];
@@ -516,6 +517,10 @@ static void s_finish(load_t *l, item_t *it, status_t status)
 
 static void s_on_ack(load_t *l, item_t *it, const Rectify__Ack *ack)
 {
+    if (ack->status == RECTIFY__ACK_STATUS__RETRY_LATER) {
+        l->retry_later++; /* nothing stored: the item waits and is sent again */
+        return;
+    }
     status_t st = ack->status == RECTIFY__ACK_STATUS__ACCEPTED    ? S_ACCEPTED
                   : ack->status == RECTIFY__ACK_STATUS__DUPLICATE ? S_DUPLICATE
                                                                   : S_REJECTED;
