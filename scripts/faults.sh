@@ -20,6 +20,8 @@
 #
 # A phase after which the pipeline did not drain ends the run (what follows
 # would only count the same stall again) unless --keep-going is given.
+# Other RECTIFY_* settings in the environment (RECTIFY_RESEND_TIMEOUT_MS,
+# RECTIFY_BATCH_MAX, ...) reach the services.
 #
 # PostgreSQL: RECTIFY_DB (key=value form) names the server where it creates
 # its database; without it, the private cluster of var/pg (started if need
@@ -168,8 +170,9 @@ pg_restart() {
 
 # --- the services ---------------------------------------------------------------------
 unset RECTIFY_CONFIG
-export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=warn \
-  RECTIFY_RESEND_TIMEOUT_MS=500 \
+# other RECTIFY_* settings in the environment reach the services too
+export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=${RECTIFY_LOG_LEVEL:-warn} \
+  RECTIFY_RESEND_TIMEOUT_MS=${RECTIFY_RESEND_TIMEOUT_MS:-2000} \
   RECTIFY_INTAKE_BIND="ipc://$work/intake.sock" RECTIFY_WORKFLOW_BIND="ipc://$work/workflow.sock" \
   RECTIFY_NOTIFY_BIND="ipc://$work/notify.sock" RECTIFY_INTAKE_LOG_PUB="ipc://$work/intake.log.sock" \
   RECTIFY_WORKFLOW_LOG_PUB="ipc://$work/workflow.log.sock" \
@@ -218,8 +221,9 @@ max_rss() {
 
 # Waits until nothing is in flight: outboxes empty, every stored event has an
 # outcome, no delivery pending. Returns 1 when that state stops moving for
-# stall_s seconds or drain_max_s pass; drain_state says where it stopped.
-drain_state=""
+# stall_s seconds or drain_max_s pass; drain_state says where it stopped and
+# drain_why which of the two.
+drain_state="" drain_why=""
 drain() {
   local last="" since=$SECONDS start=$SECONDS
   while :; do
@@ -230,7 +234,12 @@ drain() {
       || drain_state="no answer from the database"
     [ "$drain_state" = "0 0 0" ] && return 0
     if [ "$drain_state" != "$last" ]; then last=$drain_state; since=$SECONDS; fi
-    if [ $(( SECONDS - since )) -ge $stall_s ] || [ $(( SECONDS - start )) -ge $drain_max_s ]; then
+    if [ $(( SECONDS - since )) -ge $stall_s ]; then
+      drain_why="stalled: no progress for ${stall_s}s"
+      return 1
+    fi
+    if [ $(( SECONDS - start )) -ge $drain_max_s ]; then
+      drain_why="still draining after ${drain_max_s}s"
       return 1
     fi
     sleep 0.2
@@ -414,7 +423,7 @@ check_phase() {
   $phase_failed && result=FAIL
   local p="$phase:"
   [ "$unans" -eq 0 ] || { violate "$p $unans events never answered (every frame must be)"; result=FAIL; }
-  [ "$lost" -eq 0 ] || { violate "$p $lost acknowledged events lost (not stored, not applied, or stored other than sent: $altered)"; result=FAIL; }
+  [ "$lost" -eq 0 ] || { violate "$p $lost acknowledged events lost: not stored, stored other than sent ($altered), or without an outcome when the drain ended"; result=FAIL; }
   if [ "$doubled" -ne 0 ]; then
     violate "$p doubled: $dacc accepted twice, $dreuse reused ids taking effect, $drej rejected but stored, $dhist task changes twice, $dnote notices twice"
     result=FAIL
@@ -428,7 +437,7 @@ check_phase() {
   local stray
   stray=$(sed -n 's/.* stray=\([0-9]*\).*/\1/p' <<<"$client_line")
   [ "${stray:-0}" -eq 0 ] || { violate "$p $stray answers for ids never sent"; result=FAIL; }
-  [ "$drained" = yes ] || { violate "$p the pipeline did not drain (outbox rows, events without outcome, pending deliveries: $drain_state)"; result=FAIL; }
+  [ "$drained" = yes ] || { violate "$p the pipeline did not drain, $drain_why (outbox rows, events without outcome, pending deliveries: $drain_state)"; result=FAIL; }
   if [ "$fault" != baseline ] && [ "$injected" -eq 0 ]; then
     violate "$p the fault never landed during the load (the load ended first)"; result=FAIL
   fi
@@ -478,7 +487,7 @@ client_args=(--endpoint "ipc://$work/intake.sock" --events "$events" --rate "$ra
 [ -z "$poison_kinds" ] || client_args+=(--poison-kinds "$poison_kinds")
 for phase in $phases; do
   if [ -n "$stalled_in" ]; then
-    rows+=("$(row "$phase" - - - - - - - - - - - - - "not run: the pipeline stalled in $stalled_in")")
+    rows+=("$(row "$phase" - - - - - - - - - - - - - "not run: the pipeline did not drain in $stalled_in")")
     continue
   fi
   if [ "$phase" = pg-restart ] && ! $private; then
@@ -507,7 +516,7 @@ for phase in $phases; do
 done
 stop_services
 if [ -n "$stalled_in" ]; then
-  violate "the run ended after $stalled_in: the pipeline stalled (--keep-going runs the other phases all the same)"
+  violate "the run ended after $stalled_in, whose pipeline did not drain (--keep-going runs the other phases all the same)"
 fi
 figures %
 t1=${EPOCHREALTIME/./}
