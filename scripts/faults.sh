@@ -20,6 +20,8 @@
 #
 # A phase after which the pipeline did not drain ends the run (what follows
 # would only count the same stall again) unless --keep-going is given.
+# Other RECTIFY_* settings in the environment (RECTIFY_RESEND_TIMEOUT_MS,
+# RECTIFY_BATCH_MAX, ...) reach the services.
 #
 # PostgreSQL: RECTIFY_DB (key=value form) names the server where it creates
 # its database; without it, the private cluster of var/pg (started if need
@@ -168,8 +170,9 @@ pg_restart() {
 
 # --- the services ---------------------------------------------------------------------
 unset RECTIFY_CONFIG
-export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=warn \
-  RECTIFY_RESEND_TIMEOUT_MS=500 \
+# other RECTIFY_* settings in the environment reach the services too
+export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=${RECTIFY_LOG_LEVEL:-warn} \
+  RECTIFY_RESEND_TIMEOUT_MS=${RECTIFY_RESEND_TIMEOUT_MS:-2000} \
   RECTIFY_INTAKE_BIND="ipc://$work/intake.sock" RECTIFY_WORKFLOW_BIND="ipc://$work/workflow.sock" \
   RECTIFY_NOTIFY_BIND="ipc://$work/notify.sock" RECTIFY_INTAKE_LOG_PUB="ipc://$work/intake.log.sock" \
   RECTIFY_WORKFLOW_LOG_PUB="ipc://$work/workflow.log.sock" \
@@ -218,8 +221,9 @@ max_rss() {
 
 # Waits until nothing is in flight: outboxes empty, every stored event has an
 # outcome, no delivery pending. Returns 1 when that state stops moving for
-# stall_s seconds or drain_max_s pass; drain_state says where it stopped.
-drain_state=""
+# stall_s seconds or drain_max_s pass; drain_state says where it stopped and
+# drain_why which of the two.
+drain_state="" drain_why=""
 drain() {
   local last="" since=$SECONDS start=$SECONDS
   while :; do
@@ -230,7 +234,12 @@ drain() {
       || drain_state="no answer from the database"
     [ "$drain_state" = "0 0 0" ] && return 0
     if [ "$drain_state" != "$last" ]; then last=$drain_state; since=$SECONDS; fi
-    if [ $(( SECONDS - since )) -ge $stall_s ] || [ $(( SECONDS - start )) -ge $drain_max_s ]; then
+    if [ $(( SECONDS - since )) -ge $stall_s ]; then
+      drain_why="stalled: no progress for ${stall_s}s"
+      return 1
+    fi
+    if [ $(( SECONDS - start )) -ge $drain_max_s ]; then
+      drain_why="still draining after ${drain_max_s}s"
       return 1
     fi
     sleep 0.2
@@ -323,7 +332,7 @@ CREATE TABLE fault_item (
     code text, attempts int, accept_order bigint, n_accepted int, answers int,
     frame_hex text, round_id text);
 CREATE VIEW fault_judged AS
-SELECT f.*, i.seq AS iseq, i.payload = decode(f.frame_hex, 'hex') AS same_bytes,
+SELECT f.*, i.seq AS iseq, i.event_type, i.payload = decode(f.frame_hex, 'hex') AS same_bytes,
        w.seq AS wseq, w.outcome,
        CASE f.expect
          WHEN 'applied' THEN f.status IN ('ACCEPTED', 'DUPLICATE') AND w.outcome = 'applied'
@@ -343,7 +352,13 @@ SQL
 judge() {
   sql <<SQL
 WITH f AS (SELECT * FROM fault_judged WHERE phase LIKE '$1'),
-     ids AS (SELECT DISTINCT event_id FROM f WHERE event_id IS NOT NULL)
+     ids AS (SELECT DISTINCT event_id FROM f WHERE event_id IS NOT NULL),
+     -- the notice each type of event the client sends causes when applied
+     notices (event_type, notice) AS (VALUES
+       ('register_unit', 'unit_registered'), ('open_round', 'round_opened'),
+       ('post_problem', 'problem_posted'), ('assign', 'task_assigned'), ('start', 'start'),
+       ('report_progress', 'report_progress'), ('submit_write_off', 'submit_write_off'),
+       ('write_off', 'write_off'))
 SELECT concat_ws(' ',
   count(*),
   count(*) FILTER (WHERE status = 'ACCEPTED'),
@@ -355,6 +370,16 @@ SELECT concat_ws(' ',
                      AND (iseq IS NULL OR wseq IS NULL)),
   -- lost too: what is stored under a valid event's id is not what was sent
   count(*) FILTER (WHERE kind IN ('valid', 'setup') AND same_bytes IS FALSE),
+  -- and notices: an applied event without the notice its type causes, a
+  -- refused one without event_refused; a notice not delivered on the log
+  count(*) FILTER (WHERE kind <> 'reused_id' AND NOT EXISTS (
+      SELECT 1 FROM notification n WHERE n.event_id = f.event_id
+         AND n.kind = CASE WHEN outcome = 'refused' THEN 'event_refused'
+                           ELSE (SELECT notice FROM notices WHERE notices.event_type = f.event_type) END)
+    AND (outcome = 'refused' OR (outcome = 'applied' AND event_type IN (SELECT event_type FROM notices)))),
+  (SELECT count(*) FROM notification n WHERE n.event_id IN (SELECT event_id FROM ids)
+      AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.notice_id = n.notice_id
+                         AND d.channel = 'log' AND d.status = 'sent')),
   -- doubled: accepted twice; a reused id taking effect; a rejected event stored;
   -- an event changing a task twice or causing one kind of notice twice
   count(*) FILTER (WHERE n_accepted > 1),
@@ -396,11 +421,11 @@ row() { printf '%-14s %6s %7s %8s %5s %8s %10s %5s %7s %7s %7s %5s %5s %5s  %s\n
 # Reads judge's figures for the phases matching $1 into ev, acc, ... and sums
 # them up into lost, doubled, order_bad and order.
 figures() {
-  read -r ev acc dup rej unans lost altered dacc dreuse drej dhist dnote \
+  read -r ev acc dup rej unans lost altered nmissing nundelivered dacc dreuse drej dhist dnote \
           oack oseq orefused ohist ochain pois pois_ok valid_bad <<<"$(judge "$1")"
   doubled=$(( dacc + dreuse + drej + dhist + dnote ))
   order_bad=$(( oack + oseq + orefused + ohist + ochain ))
-  lost=$(( lost + altered ))
+  lost=$(( lost + altered + nmissing + nundelivered ))
   order=yes
   [ "$order_bad" -eq 0 ] || order="NO($order_bad)"
 }
@@ -414,7 +439,7 @@ check_phase() {
   $phase_failed && result=FAIL
   local p="$phase:"
   [ "$unans" -eq 0 ] || { violate "$p $unans events never answered (every frame must be)"; result=FAIL; }
-  [ "$lost" -eq 0 ] || { violate "$p $lost acknowledged events lost (not stored, not applied, or stored other than sent: $altered)"; result=FAIL; }
+  [ "$lost" -eq 0 ] || { violate "$p $lost lost: $(( lost - altered - nmissing - nundelivered )) acknowledged events not stored or without an outcome when the drain ended, $altered stored other than sent, $nmissing events without their notice, $nundelivered notices not delivered"; result=FAIL; }
   if [ "$doubled" -ne 0 ]; then
     violate "$p doubled: $dacc accepted twice, $dreuse reused ids taking effect, $drej rejected but stored, $dhist task changes twice, $dnote notices twice"
     result=FAIL
@@ -428,7 +453,7 @@ check_phase() {
   local stray
   stray=$(sed -n 's/.* stray=\([0-9]*\).*/\1/p' <<<"$client_line")
   [ "${stray:-0}" -eq 0 ] || { violate "$p $stray answers for ids never sent"; result=FAIL; }
-  [ "$drained" = yes ] || { violate "$p the pipeline did not drain (outbox rows, events without outcome, pending deliveries: $drain_state)"; result=FAIL; }
+  [ "$drained" = yes ] || { violate "$p the pipeline did not drain, $drain_why (outbox rows, events without outcome, pending deliveries: $drain_state)"; result=FAIL; }
   if [ "$fault" != baseline ] && [ "$injected" -eq 0 ]; then
     violate "$p the fault never landed during the load (the load ended first)"; result=FAIL
   fi
@@ -478,7 +503,7 @@ client_args=(--endpoint "ipc://$work/intake.sock" --events "$events" --rate "$ra
 [ -z "$poison_kinds" ] || client_args+=(--poison-kinds "$poison_kinds")
 for phase in $phases; do
   if [ -n "$stalled_in" ]; then
-    rows+=("$(row "$phase" - - - - - - - - - - - - - "not run: the pipeline stalled in $stalled_in")")
+    rows+=("$(row "$phase" - - - - - - - - - - - - - "not run: the pipeline did not drain in $stalled_in")")
     continue
   fi
   if [ "$phase" = pg-restart ] && ! $private; then
@@ -505,9 +530,13 @@ for phase in $phases; do
     stalled_in=$phase
   fi
 done
+declare -A after=()
+for svc in "${services[@]}"; do
+  after[$svc]=$(awk '/^VmRSS:/ {print $2}' "/proc/${pid[$svc]}/status")
+done
 stop_services
 if [ -n "$stalled_in" ]; then
-  violate "the run ended after $stalled_in: the pipeline stalled (--keep-going runs the other phases all the same)"
+  violate "the run ended after $stalled_in, whose pipeline did not drain (--keep-going runs the other phases all the same)"
 fi
 figures %
 t1=${EPOCHREALTIME/./}
@@ -523,9 +552,10 @@ echo "Fault suite: $mode, seed $seed, $events events a phase at $rate/s," \
 row phase faults events accepted dup rejected unanswered lost doubled order poison \
   "i MB" "w MB" "n MB" result
 for r in "${rows[@]}"; do printf '%s\n' "$r"; done
-printf 'idle resident memory: intake %d MB, workflow %d MB, notify %d MB; bound +%d MB\n' \
-  $(( ${idle[intake]} / 1024 )) $(( ${idle[workflow]} / 1024 )) $(( ${idle[notify]} / 1024 )) \
-  "$rss_slack_mb"
+printf 'resident memory idle before the load: intake %d MB, workflow %d MB, notify %d MB (bound +%d MB);' \
+  $(( idle[intake] / 1024 )) $(( idle[workflow] / 1024 )) $(( idle[notify] / 1024 )) "$rss_slack_mb"
+printf ' at the end: %d, %d, %d MB\n' $(( after[intake] / 1024 )) $(( after[workflow] / 1024 )) \
+  $(( after[notify] / 1024 ))
 if [ "$poison_every" -gt 0 ]; then
   echo
   echo "Poison events (all phases): kind, sent, as expected, what came back"
