@@ -35,12 +35,14 @@ int service_check_endpoint(service_t *svc, cfg_key_t setting)
     return RC_OK;
 }
 
-void *service_bind_router(service_t *svc, cfg_key_t setting)
+void *service_bind_router(service_t *svc, cfg_key_t setting, int max_queued)
 {
     if (service_check_endpoint(svc, setting) != RC_OK)
         return NULL;
     const char *endpoint = config_str(svc->cfg, setting);
     void *router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
+    if (router && max_queued > 0)
+        zmq_setsockopt(router, ZMQ_RCVHWM, &max_queued, sizeof max_queued);
     if (router && zmq_bind(router, endpoint) == 0) {
         log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", endpoint)}, 1,
                   "%s listening", svc->name);

@@ -55,8 +55,9 @@ lease_t *service_lease_new(service_t *svc, cfg_key_t setting);
 
 /* Checks that endpoint (the value of setting) may be bound in this mode. */
 int service_check_endpoint(service_t *svc, cfg_key_t setting);
-/* A ROUTER socket bound to the endpoint of setting (checked first); NULL on
- * failure, logged with the setting's name. */
-void *service_bind_router(service_t *svc, cfg_key_t setting);
+/* A ROUTER socket bound to the endpoint of setting (checked first), queuing
+ * at most max_queued frames received and not yet read (0: the bus default);
+ * NULL on failure, logged with the setting's name. */
+void *service_bind_router(service_t *svc, cfg_key_t setting, int max_queued);
 
 #endif

@@ -61,6 +61,9 @@ static void *s_connect(outbox_pump_t *self)
      * by the resend logic anyway, and stale queues would reorder on reconnect */
     int immediate = 1;
     zmq_setsockopt(sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+    /* no more frames queued than the window holds */
+    int hwm = self->opts.window / (self->opts.batch_max > 0 ? self->opts.batch_max : 1) + 4;
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     if (zmq_connect(sock, self->endpoint) != 0) {
         zmq_close(sock);
         return NULL;

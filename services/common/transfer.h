@@ -88,6 +88,9 @@ typedef int (*inbox_refuse_fn)(void *arg, const Rectify__Transfer *item, const c
                                const char *error);
 
 #define INBOX_KNOWN_SOURCES 4
+/* Batch frames a receiver queues unread: a bound on its memory while it is
+ * slow or stopped (the sender's frames then wait, or are sent again). */
+#define INBOX_MAX_QUEUED 32
 
 typedef struct {
     const char *consumer; /* this service, e.g. "workflow" */

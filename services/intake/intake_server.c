@@ -62,7 +62,7 @@ intake_server_t *intake_server_new(service_t *svc)
         goto out_free_self;
     if (service_check_endpoint(svc, SET_workflow_bind) != RC_OK)
         goto out_free_pending;
-    self->router = service_bind_router(svc, SET_intake_bind);
+    self->router = service_bind_router(svc, SET_intake_bind, 0);
     if (!self->router)
         goto out_free_pending;
     pump_opts_t opts = {

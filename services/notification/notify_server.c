@@ -223,7 +223,7 @@ notify_server_t *notify_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
-    self->router = service_bind_router(svc, SET_notify_bind);
+    self->router = service_bind_router(svc, SET_notify_bind, INBOX_MAX_QUEUED);
     if (!self->router)
         goto out_free_self;
     self->lease = service_lease_new(svc, SET_notify_bind);

@@ -337,7 +337,7 @@ wf_server_t *wf_server_new(service_t *svc)
     self->timer_interval_ms = (int)config_int(svc->cfg, SET_timer_interval_ms);
     if (service_check_endpoint(svc, SET_notify_bind) != RC_OK)
         goto out_free_self;
-    self->router = service_bind_router(svc, SET_workflow_bind);
+    self->router = service_bind_router(svc, SET_workflow_bind, INBOX_MAX_QUEUED);
     if (!self->router)
         goto out_free_self;
     pump_opts_t opts = {
