@@ -186,7 +186,8 @@ Test(robust, a_long_id_that_is_no_uuid_gets_an_answer_that_echoes_nothing)
         post_item_t item;
         cluster_open_round(&item, NULL, "r-long-id");
         Rectify__Envelope *env = rectify__envelope__unpack(NULL, item.len, item.frame);
-        env->event_id = id; /* the unpacked one is freed by free_unpacked: keep it */
+        char *unpacked_id = env->event_id; /* free_unpacked frees this one */
+        env->event_id = id;
         uint8_t *buf = malloc(rectify__envelope__get_packed_size(env));
         size_t len = rectify__envelope__pack(env, buf);
         Rectify__Ack *ack = cluster_send_raw(&c, buf, len);
@@ -196,7 +197,7 @@ Test(robust, a_long_id_that_is_no_uuid_gets_an_answer_that_echoes_nothing)
         cr_assert(strstr(ack->message, "event_id"), "%s", ack->message);
         rectify__ack__free_unpacked(ack, NULL);
         free(buf);
-        env->event_id = NULL;
+        env->event_id = unpacked_id;
         rectify__envelope__free_unpacked(env, NULL);
         free(item.frame);
         free(id);
