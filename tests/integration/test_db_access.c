@@ -165,17 +165,38 @@ Test(roles, a_service_refuses_to_start_on_a_schema_not_yet_migrated)
     snprintf(cmd, sizeof cmd,
              "RECTIFY_DB='%s user=rectify_intake' RECTIFY_ALLOW_PLAIN=true"
              " RECTIFY_INTAKE_BIND=ipc:///tmp/rectify-access-%d.sock"
-             " RECTIFY_INTAKE_LOG_PUB= %s/rectify-intake 2>&1",
+             " RECTIFY_INTAKE_LOG_PUB= timeout 30 %s/rectify-intake 2>&1",
              bare.conninfo, (int)getpid(), RECTIFY_BIN_DIR);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
     char out[8192];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
+    int status = test_shell(cmd, out, sizeof out);
     testdb_drop(&bare);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "intake started: %s", out);
+    cr_assert(status > 0 && status != 124, "intake started (status %d): %s", status, out);
     cr_assert(strstr(out, "rectifyctl migrate"), "no word of what to do: %s", out);
+}
+
+/* Runs rectifyctl with RECTIFY_DB = the test database as role; its exit
+ * status, its output in out. */
+static int s_ctl_as(const char *role, const char *args, char *out, size_t outlen)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s user=%s' %s/rectifyctl %s 2>&1", t.conninfo, role,
+             RECTIFY_BIN_DIR, args);
+    return test_shell(cmd, out, outlen);
+}
+
+Test(roles, rectifyctl_reads_as_the_report_role_and_writes_as_the_owner)
+{
+    char out[8192];
+    cr_assert_eq(s_ctl_as("rectify", "status", out, sizeof out), 0, "%s", out);
+    /* a role that is not allowed to become rectify_report cannot read this way */
+    cr_assert_eq(s_ctl_as("rectify_notify", "status", out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "cannot read as rectify_report"), "%s", out);
+    /* writing commands are the owner's: the report role cannot add a recipient */
+    cr_assert_neq(s_ctl_as("rectify_report",
+                           "recipient add --unit admin --role lead --channel mail --address a@b.c",
+                           out, sizeof out),
+                  0, "%s", out);
+    cr_assert(strstr(out, "permission denied"), "%s", out);
 }
 
 /* Connects as the OS user "nobody" in a child process and reports whether
