@@ -20,10 +20,13 @@ export RECTIFY_INTAKE_BIND=tcp://127.0.0.1:7201 RECTIFY_WORKFLOW_BIND=tcp://127.
        RECTIFY_NOTIFY_BIND=tcp://127.0.0.1:7203 RECTIFY_INTAKE_LOG_PUB=tcp://127.0.0.1:7211 \
        RECTIFY_WORKFLOW_LOG_PUB=tcp://127.0.0.1:7212 RECTIFY_NOTIFY_LOG_PUB=tcp://127.0.0.1:7213
 mkdir -p var/log
+build/services/rectifyctl migrate >/dev/null
 pids=()
 names=(intake workflow notify)
+# each service as its own role (the owner migrated above)
 for svc in "${names[@]}"; do
-  build/services/rectify-$svc </dev/null >/dev/null 2>>var/log/bench-$svc.log &
+  RECTIFY_DB="$RECTIFY_DB user=rectify_$svc" \
+    build/services/rectify-$svc </dev/null >/dev/null 2>>var/log/bench-$svc.log &
   pids+=($!)
 done
 trap 'kill -CONT "${pids[@]}" 2>/dev/null; kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true' EXIT
@@ -62,7 +65,8 @@ build/services/rectify-bench --events 20000 --rate 2000 --acks-only >var/log/ben
 bench=$!
 sleep 3
 kill -KILL "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
-build/services/rectify-workflow </dev/null >/dev/null 2>>var/log/bench-workflow.log &
+RECTIFY_DB="$RECTIFY_DB user=rectify_workflow" \
+  build/services/rectify-workflow </dev/null >/dev/null 2>>var/log/bench-workflow.log &
 pids[1]=$!
 wait "$bench"
 cat var/log/bench-lat.txt

@@ -178,12 +178,16 @@ export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=${RECTIFY_L
   RECTIFY_WORKFLOW_LOG_PUB="ipc://$work/workflow.log.sock" \
   RECTIFY_NOTIFY_LOG_PUB="ipc://$work/notify.log.sock"
 
-# Starts a service and waits until it has bound its socket (it migrates and
-# connects first); exits the suite if it does not come up.
+# the owner migrates; each service connects as its own role (090_roles.sql)
+"$build/services/rectifyctl" migrate >/dev/null
+
+# Starts a service and waits until it has bound its socket (it connects and
+# checks the schema first); exits the suite if it does not come up.
 start_svc() {
   local svc=$1
   rm -f "$work/$svc.sock"
-  "$build/services/rectify-$svc" </dev/null >/dev/null 2>>"$work/$svc.log" &
+  RECTIFY_DB="$conn user=rectify_$svc" \
+    "$build/services/rectify-$svc" </dev/null >/dev/null 2>>"$work/$svc.log" &
   pid[$svc]=$!
   echo "${pid[$svc]}" >"$work/$svc.pid"
   local until=$(( SECONDS + 60 ))

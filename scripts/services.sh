@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts or stops the three services in the background, against the private
-# PostgreSQL (var/pg/env) unless RECTIFY_DB is set. Logs go to var/log/.
+# PostgreSQL (var/pg/env) unless RECTIFY_DB is set (key=value form, the
+# owner's connection). Logs go to var/log/. Before starting, the owner
+# migrates (rectifyctl migrate); each service then connects as its own role
+# (user=rectify_intake, rectify_workflow, rectify_notify: 090_roles.sql).
 #   scripts/services.sh start|stop
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,8 +32,10 @@ start() {
     export RECTIFY_DB
   fi
   export RECTIFY_ALLOW_PLAIN=${RECTIFY_ALLOW_PLAIN:-true}
+  "$top/build/services/rectifyctl" migrate >/dev/null
   for svc in intake workflow notify; do
-    "$top/build/services/rectify-$svc" </dev/null >/dev/null 2>>"$logs/$svc.log" &
+    RECTIFY_DB="$RECTIFY_DB user=rectify_$svc" \
+      "$top/build/services/rectify-$svc" </dev/null >/dev/null 2>>"$logs/$svc.log" &
     echo $! >"$run/$svc.pid"
   done
   sleep 0.5

@@ -1,4 +1,5 @@
-/* migrate.c: apply the embedded migrations in order, once each. */
+/* migrate.c: apply the embedded migrations in order, once each; check that
+ * they have been. */
 #include "migrate.h"
 #include "errors.h"
 #include "log.h"
@@ -62,4 +63,39 @@ int migrate_run(db_t *db, int *applied_out)
     if (applied_out)
         *applied_out = applied;
     return rc;
+}
+
+int migrate_check(db_t *db)
+{
+    /* the owner's table: a role that cannot read it cannot tell either */
+    static const db_stmt_t s_table = {"migrate_table",
+                                      "SELECT to_regclass('schema_migration') IS NOT NULL", 0, 0};
+    PGresult *res = db_run(db, &s_table, NULL, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    int known = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    for (int i = 0; known && i < migrations_count; i++) {
+        const migration_t *m = &migrations[i];
+        const char *params[] = {m->name, m->sql};
+        res = db_run(db, &s_check, params, NULL, NULL);
+        if (!res)
+            return RC_ERR_DB;
+        int same = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        int applied = PQntuples(res) == 1;
+        PQclear(res);
+        if (!same) {
+            log_event(LOG_ERROR, NULL, NULL, (log_field_t[]){LF_STR("migration", m->name)}, 1,
+                      "the database schema is not current: migration %s %s; the owner runs "
+                      "rectifyctl migrate",
+                      m->name, applied ? "was applied with different text" : "is missing");
+            return RC_ERR_STATE;
+        }
+    }
+    if (!known) {
+        log_event(LOG_ERROR, NULL, NULL, NULL, 0,
+                  "the database has no schema yet: the owner runs rectifyctl migrate");
+        return RC_ERR_STATE;
+    }
+    return RC_OK;
 }

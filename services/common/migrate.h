@@ -20,4 +20,10 @@ extern const int migrations_count;
  * changed since (its checksum differs): then nothing is applied. */
 int migrate_run(db_t *db, int *applied);
 
+/* Whether every embedded migration has been applied with its text: what a
+ * service checks at start, connected as its own role (which may not change
+ * the schema). Returns 0, RC_ERR_STATE (logged: what is missing or changed)
+ * or RC_ERR_DB. */
+int migrate_check(db_t *db);
+
 #endif

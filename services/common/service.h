@@ -1,7 +1,8 @@
 /* service.h: what every Rectify service does around its own loop: parse the
  * command line, load and check the configuration, open the log, connect to
- * PostgreSQL (waiting for it to come up), apply migrations, set up the
- * ZeroMQ context and the signal descriptor. */
+ * PostgreSQL (waiting for it to come up) as the service's own role, check
+ * that the schema is current (the owner migrates: rectifyctl migrate), set
+ * up the ZeroMQ context and the signal descriptor. */
 #ifndef RECTIFY_SERVICE_H
 #define RECTIFY_SERVICE_H
 

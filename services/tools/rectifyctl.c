@@ -14,6 +14,7 @@
 #include "rectify.pb-c.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,12 +76,25 @@ static int s_parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* The commands that only read: they read as the role rectify_report
+ * (090_roles.sql), whoever connects, so a report cannot write. The others
+ * (migrate, post, import, recipient, requeue, resend, clock) are the owner's. */
+static const char *const s_readers[] = {"status",       "ledger",      "item",  "bulletin",
+                                        "dead-letters", "dead-events", "report"};
+static bool s_read_only;
+
 db_t *ctl_connect(const config_t *cfg)
 {
     char err[512];
     db_t *db = db_connect(config_str(cfg, SET_db), err, sizeof err);
-    if (!db)
+    if (!db) {
         fprintf(stderr, "rectifyctl: %s\n", err);
+        return NULL;
+    }
+    if (s_read_only && db_exec_sql(db, "SET ROLE rectify_report") != RC_OK) {
+        fprintf(stderr, "rectifyctl: cannot read as rectify_report: %s\n", db_error(db));
+        db_destroy(&db);
+    }
     return db;
 }
 
@@ -565,6 +579,8 @@ int main(int argc, char **argv)
     }
     log_open("rectifyctl", log_level_from_name(config_str(cfg, SET_log_level)), NULL, NULL);
     const char *cmd = argv[i++];
+    for (size_t r = 0; r < sizeof s_readers / sizeof *s_readers; r++)
+        s_read_only = s_read_only || !strcmp(cmd, s_readers[r]);
     int status;
     if (!strcmp(cmd, "migrate"))
         status = s_cmd_migrate(cfg);

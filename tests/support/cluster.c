@@ -1,7 +1,10 @@
 /* cluster.c: start, kill, restart and stop the real services for tests. */
 #include "cluster.h"
 #include "clock.h"
+#include "db.h"
+#include "errors.h"
 #include "ids.h"
+#include "migrate.h"
 #include "pbjson.h"
 #include "rectify.pb-c.h"
 
@@ -45,7 +48,10 @@ static void s_exec_child(cluster_t *c, int which)
         dup2(fd, STDERR_FILENO);
         close(fd);
     }
-    setenv("RECTIFY_DB", c->db.conninfo, 1);
+    /* each service as its own role, as deployed (090_roles.sql) */
+    char conninfo[sizeof c->db.conninfo + 64];
+    snprintf(conninfo, sizeof conninfo, "%s user=rectify_%s", c->db.conninfo, s_names[which]);
+    setenv("RECTIFY_DB", conninfo, 1);
     setenv("RECTIFY_ALLOW_PLAIN", "true", 1);
     setenv("RECTIFY_INTAKE_BIND", c->bind[SVC_INTAKE], 1);
     setenv("RECTIFY_WORKFLOW_BIND", c->bind[SVC_WORKFLOW], 1);
@@ -130,6 +136,12 @@ void cluster_start(cluster_t *c, const char *const *extra_env)
     memset(c, 0, sizeof *c);
     s_extra_env = extra_env;
     testdb_create(&c->db);
+    /* the owner migrates, as rectifyctl migrate does; the services only check */
+    char err[512];
+    db_t *owner = db_connect(c->db.conninfo, err, sizeof err);
+    cr_assert(owner, "connect: %s", err);
+    cr_assert_eq(migrate_run(owner, NULL), RC_OK, "migrate: %s", db_error(owner));
+    db_destroy(&owner);
     snprintf(c->dir, sizeof c->dir, "/tmp/rectify-test-XXXXXX");
     cr_assert(mkdtemp(c->dir), "mkdtemp");
     for (int i = 0; i < SVC_COUNT; i++) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *s_base(void)
@@ -71,4 +72,14 @@ void testdb_text(const testdb_t *t, const char *sql, char *out, size_t outlen)
     snprintf(out, outlen, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
     PQfinish(c);
+}
+
+int test_shell(const char *cmd, char *out, size_t outlen)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "popen: %s", cmd);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

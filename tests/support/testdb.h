@@ -19,4 +19,9 @@ long long testdb_number(const testdb_t *t, const char *sql);
 /* Runs a query returning one text value into out; "" for NULL or no row. */
 void testdb_text(const testdb_t *t, const char *sql, char *out, size_t outlen);
 
+/* Runs a shell command; its output (stdout and what it redirects) into out,
+ * NUL-terminated, cut at outlen - 1. Returns its exit status, -1 if it did
+ * not exit. */
+int test_shell(const char *cmd, char *out, size_t outlen);
+
 #endif
