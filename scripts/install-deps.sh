@@ -11,9 +11,11 @@ packages=(
   libjansson-dev                          # JSON <-> protobuf mapping, tools
   uuid-dev                                # event ids
   libcurl4-openssl-dev                    # webhook and mail deliveries
+  libxlsxwriter-dev                       # .xlsx exports of the ledger and reports
   libcriterion-dev                        # unit and integration tests
   docker-compose                          # only to validate docker-compose.yml
   valgrind                                # memory checks in the test run
+  unzip                                   # the tests read exported .xlsx workbooks back
   clang-14 libclang-rt-14-dev             # libFuzzer, for the decoders' fuzz targets
 )
 

@@ -49,7 +49,8 @@ GRANT SELECT, UPDATE ON outbox_counter TO rectify_intake;
 -- workflow: applies events to the lifecycle, runs the clocks and the
 -- scheduled reports, queues notices to notification.
 GRANT SELECT, INSERT ON wf_event, unit, inspection_round, feedback_problem, task_history,
-                        progress_report, evidence, institution, accountability
+                        progress_report, evidence, institution, accountability,
+                        funds_recovered
     TO rectify_workflow;
 GRANT SELECT, INSERT, UPDATE ON task, timer, report_schedule TO rectify_workflow;
 GRANT SELECT ON sim_clock TO rectify_workflow;

@@ -30,12 +30,14 @@ enum {
     COL_RESPONSIBLE_UNIT,
     COL_DEADLINE,
     COL_TRACK,
+    COL_ITEM_TRACK, /* optional: the item's own track */
     COL_COUNT
 };
 
 static const struct {
     const char *en;
     const char *zh;
+    bool optional; /* the column may be left out, and its cells empty */
 } s_columns[COL_COUNT] = {
     [COL_ASPECT] = {"aspect", "方面"},
     [COL_PROBLEM] = {"problem", "问题"},
@@ -45,6 +47,7 @@ static const struct {
     [COL_RESPONSIBLE_UNIT] = {"responsible_unit", "责任单位"},
     [COL_DEADLINE] = {"deadline", "整改时限"},
     [COL_TRACK] = {"track", "类别"},
+    [COL_ITEM_TRACK] = {"item_track", "事项类别", true},
 };
 
 static const struct {
@@ -56,6 +59,14 @@ static const struct {
     {"special_campaign", "专项整治", RECTIFY__TRACK__SPECIAL_CAMPAIGN},
     {"long_term", "长期推进", RECTIFY__TRACK__LONG_TERM},
 };
+
+static const char *s_track_name(Rectify__Track track)
+{
+    for (size_t i = 0; i < sizeof s_tracks / sizeof s_tracks[0]; i++)
+        if (s_tracks[i].track == track)
+            return s_tracks[i].zh;
+    return "?";
+}
 
 #define S_NO_CELL SIZE_MAX
 #define S_QUOTE_KEEP 48 /* bytes of a value shown in a message */
@@ -464,8 +475,9 @@ typedef struct {
     bool failed;  /* any error at all, stored or not */
     Rectify__ImportPlan *plan;
     size_t rows_cap;
-    s_index_t items;    /* item id -> first row with it */
-    s_index_t measures; /* measure id -> first row with it */
+    s_index_t items;       /* item id -> first row with it */
+    s_index_t measures;    /* measure id -> first row with it */
+    s_index_t item_tracks; /* item id -> first row that gives its item_track */
 } s_parse_t;
 
 /* Cuts a NUL-terminated string that snprintf may have truncated back to a
@@ -522,8 +534,9 @@ static int s_column_named(s_cell_t name)
     return -1;
 }
 
-/* Maps each column to its cell (cell_of). Returns 0, or -1 after reporting
- * what is wrong with the header. On 0 the header has exactly COL_COUNT cells. */
+/* Maps each column to its cell (cell_of; S_NO_CELL for an optional column
+ * left out). Returns 0, or -1 after reporting what is wrong with the header.
+ * On 0 every cell of the header names a column. */
 static int s_read_header(s_parse_t *ps, const s_record_t *rec, size_t cell_of[COL_COUNT])
 {
     bool bad = false;
@@ -557,7 +570,7 @@ static int s_read_header(s_parse_t *ps, const s_record_t *rec, size_t cell_of[CO
         cell_of[col] = i;
     }
     for (int col = 0; col < COL_COUNT; col++) {
-        if (cell_of[col] == S_NO_CELL) {
+        if (cell_of[col] == S_NO_CELL && !s_columns[col].optional) {
             s_error(ps, rec->line, s_columns[col].en, "missing column \"%s\" (%s)",
                     s_columns[col].en, s_columns[col].zh);
             bad = true;
@@ -657,7 +670,7 @@ static bool s_is_date(s_cell_t d)
     return day <= days_in_month[month - 1] + (month == 2 && leap ? 1 : 0);
 }
 
-static bool s_read_track(s_parse_t *ps, int line, s_cell_t c, Rectify__Track *track)
+static bool s_read_track(s_parse_t *ps, int line, int col, s_cell_t c, Rectify__Track *track)
 {
     for (size_t i = 0; i < sizeof s_tracks / sizeof s_tracks[0]; i++) {
         if (s_eq_nocase(c, s_tracks[i].en) || s_eq(c, s_tracks[i].zh)) {
@@ -667,10 +680,10 @@ static bool s_read_track(s_parse_t *ps, int line, s_cell_t c, Rectify__Track *tr
     }
     char v[S_QUOTE_SIZE];
     s_quote(v, c);
-    s_error(ps, line, "track",
-            "track: \"%s\" is not a track (fix_now / 立行立改, special_campaign / 专项整治, "
+    s_error(ps, line, s_columns[col].en,
+            "%s: \"%s\" is not a track (fix_now / 立行立改, special_campaign / 专项整治, "
             "long_term / 长期推进)",
-            v);
+            s_columns[col].en, v);
     return false;
 }
 
@@ -745,6 +758,17 @@ static int s_check_across(s_parse_t *ps, const Rectify__PlanRow *row)
                 return RC_ERR_NOMEM;
         }
     }
+    if (row->item_id[0] && row->item_track) {
+        const Rectify__PlanRow *given = s_index_find(&ps->item_tracks, row->item_id);
+        if (!given) {
+            if (s_index_add(&ps->item_tracks, row->item_id, row) != RC_OK)
+                return RC_ERR_NOMEM;
+        } else if (given->item_track != row->item_track) {
+            s_error(ps, row->line, "item_track",
+                    "item_track: item \"%s\" is %s on line %d, here %s", v,
+                    s_track_name(given->item_track), given->line, s_track_name(row->item_track));
+        }
+    }
     if (row->measure_id[0]) {
         s_quote(v, s_cstr(row->measure_id));
         const Rectify__PlanRow *prev = s_index_find(&ps->measures, row->measure_id);
@@ -765,11 +789,12 @@ static int s_check_across(s_parse_t *ps, const Rectify__PlanRow *row)
 
 /* Turns a record into a PlanRow of the plan, reporting what is wrong with it.
  * Returns RC_OK (even when the row has errors) or RC_ERR_NOMEM. */
-static int s_read_row(s_parse_t *ps, const s_record_t *rec, const size_t cell_of[COL_COUNT])
+static int s_read_row(s_parse_t *ps, const s_record_t *rec, const size_t cell_of[COL_COUNT],
+                      size_t ncells)
 {
     int line = rec->line;
-    if (rec->n != COL_COUNT) {
-        s_error(ps, line, "", "the row has %zu cells, the header has %d", rec->n, COL_COUNT);
+    if (rec->n != ncells) {
+        s_error(ps, line, "", "the row has %zu cells, the header has %zu", rec->n, ncells);
         return RC_OK;
     }
     Rectify__PlanRow *row = malloc(sizeof *row);
@@ -786,11 +811,18 @@ static int s_read_row(s_parse_t *ps, const s_record_t *rec, const size_t cell_of
     s_cell_t cell[COL_COUNT];
     bool ok[COL_COUNT];
     for (int col = 0; col < COL_COUNT; col++) {
+        if (cell_of[col] == S_NO_CELL) {
+            cell[col] = (s_cell_t){"", 0};
+            ok[col] = false;
+            continue;
+        }
         cell[col] = s_trim(s_record_cell(rec, cell_of[col]));
         if (cell_of[col] == rec->stray_cell) {
             s_error(ps, line, s_columns[col].en, "%s: text after the closing quote",
                     s_columns[col].en);
             ok[col] = false;
+        } else if (s_columns[col].optional && cell[col].n == 0) {
+            ok[col] = false; /* left empty: nothing to read */
         } else {
             ok[col] = s_check_cell(ps, line, col, cell[col]);
         }
@@ -822,7 +854,9 @@ static int s_read_row(s_parse_t *ps, const s_record_t *rec, const size_t cell_of
         }
     }
     if (ok[COL_TRACK])
-        s_read_track(ps, line, cell[COL_TRACK], &row->track);
+        s_read_track(ps, line, COL_TRACK, cell[COL_TRACK], &row->track);
+    if (ok[COL_ITEM_TRACK])
+        s_read_track(ps, line, COL_ITEM_TRACK, cell[COL_ITEM_TRACK], &row->item_track);
 
     return s_check_across(ps, row);
 }
@@ -867,6 +901,7 @@ int plan_csv_parse(const char *text, size_t len, const char *round_id, Rectify__
         rd.p += 3;
     size_t cell_of[COL_COUNT];
     int col_at[COL_COUNT]; /* inverse of cell_of once the header is read */
+    size_t ncells = 0;     /* the header's cells */
     int header_line = 0;
 
     for (;;) {
@@ -889,11 +924,13 @@ int plan_csv_parse(const char *text, size_t len, const char *round_id, Rectify__
             header_line = rec.line;
             if (s_read_header(&ps, &rec, cell_of) != 0)
                 break;
+            ncells = rec.n;
             for (int col = 0; col < COL_COUNT; col++)
-                col_at[cell_of[col]] = col;
+                if (cell_of[col] != S_NO_CELL)
+                    col_at[cell_of[col]] = col;
             continue;
         }
-        if (s_read_row(&ps, &rec, cell_of) != RC_OK)
+        if (s_read_row(&ps, &rec, cell_of, ncells) != RC_OK)
             goto out_free_scratch;
         if (s_full(&ps))
             break;
@@ -916,6 +953,7 @@ out_free_scratch:
     s_record_free(&rec);
     s_index_free(&ps.items);
     s_index_free(&ps.measures);
+    s_index_free(&ps.item_tracks);
 out_free_plan:
     if (plan)
         rectify__import_plan__free_unpacked(plan, NULL);

@@ -14,12 +14,15 @@
  *   lead_leader / 牵头领导
  *   responsible_unit / 责任单位  a unit code: a-z 0-9 - _ .
  *   deadline / 整改时限        YYYY-MM-DD, a real calendar date
- *   track / 类别               fix_now / 立行立改, special_campaign / 专项整治,
- *                              long_term / 长期推进
+ *   track / 类别               the measure's track: fix_now / 立行立改,
+ *                              special_campaign / 专项整治, long_term / 长期推进
+ *   item_track / 事项类别      optional: the item's own track (same words); a
+ *                              cell may be empty, the rows of one item that
+ *                              give it must agree
  *
- * Every column must be present exactly once and no other column may appear.
- * Every cell is required, is trimmed of surrounding spaces (ASCII white space
- * and the ideographic space U+3000), must then hold at most
+ * Every column but item_track must be present, each at most once, and no
+ * other column may appear. Every cell but item_track's is required, is trimmed of surrounding
+ * spaces (ASCII white space and the ideographic space U+3000), must then hold at most
  * PLAN_CSV_MAX_CELL bytes of valid UTF-8 and no NUL byte. Ids (problem, item,
  * measure) hold only ASCII letters, digits, '.', '-', '_' and at most
  * PLAN_CSV_MAX_ID bytes; the id and the title of an item or measure are

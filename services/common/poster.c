@@ -116,7 +116,8 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
             if (it->attempts > opts->retries) {
                 it->status = POST_UNANSWERED;
                 snprintf(it->code, sizeof it->code, "unanswered");
-                snprintf(it->message, sizeof it->message, "no answer after %d sends", it->attempts);
+                snprintf(it->message, sizeof it->message,
+                         "no answer from intake at %s after %d sends", endpoint, it->attempts);
                 done++;
                 in_flight--;
                 continue;

@@ -1,8 +1,13 @@
 /* text.c: UTF-8 as PostgreSQL accepts it; cutting on character boundaries. */
 #include "text.h"
 
+#include "errors.h"
+
+#include <errno.h>
+#include <iconv.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t text_char_len(const unsigned char *s, size_t len)
@@ -130,4 +135,72 @@ bool text_printf(char *out, size_t size, const char *fmt, ...)
     va_end(ap);
     bool whole = text_cut(out, size, buf);
     return whole && n >= 0 && (size_t)n < sizeof buf;
+}
+
+bool text_is_utf8(const char *s, size_t len, size_t *bad_at)
+{
+    size_t at = 0;
+    while (at < len) {
+        size_t bad = 0;
+        text_verdict_t v = text_check(s + at, len - at, 0, &bad);
+        if (v == TEXT_OK)
+            return true;
+        if (v != TEXT_NUL) {
+            *bad_at = at + bad;
+            return false;
+        }
+        at += bad + 1; /* past the NUL */
+    }
+    return true;
+}
+
+int text_to_utf8(const char *from, const char *in, size_t len, char **out, size_t *outlen,
+                 size_t *bad_at)
+{
+    *out = NULL;
+    *outlen = 0;
+    iconv_t cd = iconv_open("UTF-8", from);
+    if (cd == (iconv_t)-1)
+        return RC_ERR_CONFIG;
+    size_t cap = len * 2 + 16; /* GB18030 -> UTF-8 grows by half at most; room to spare */
+    char *buf = malloc(cap);
+    int rc = RC_OK;
+    if (!buf) {
+        rc = RC_ERR_NOMEM;
+        goto out_close;
+    }
+    char *src = (char *)in, *dst = buf;
+    size_t left = len, room = cap - 1;
+    while (left > 0) {
+        if (iconv(cd, &src, &left, &dst, &room) != (size_t)-1)
+            continue;
+        if (errno == E2BIG) {
+            size_t used = (size_t)(dst - buf);
+            char *p = realloc(buf, cap * 2);
+            if (!p) {
+                rc = RC_ERR_NOMEM;
+                break;
+            }
+            buf = p;
+            dst = buf + used;
+            room += cap;
+            cap *= 2;
+            continue;
+        }
+        *bad_at = (size_t)(src - in); /* EILSEQ, or EINVAL: cut short at the end */
+        rc = RC_ERR_INVALID;
+        break;
+    }
+    if (rc == RC_OK && iconv(cd, NULL, NULL, &dst, &room) == (size_t)-1)
+        rc = RC_ERR_INVALID, *bad_at = len;
+    if (rc != RC_OK) {
+        free(buf);
+        goto out_close;
+    }
+    *dst = '\0';
+    *out = buf;
+    *outlen = (size_t)(dst - buf);
+out_close:
+    iconv_close(cd);
+    return rc;
 }

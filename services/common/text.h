@@ -42,4 +42,17 @@ bool text_cut(char *out, size_t size, const char *s);
 bool text_printf(char *out, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Where a file's bytes stop being UTF-8: false with *bad_at the offset of
+ * the first byte that is not (NUL bytes are left to the reader to refuse),
+ * true when all of it is. */
+bool text_is_utf8(const char *s, size_t len, size_t *bad_at);
+
+/* Converts len bytes in the encoding `from` (an iconv name: "GB18030",
+ * "GBK", ...) to UTF-8. On RC_OK *out is a malloc'd, NUL-terminated string
+ * of *outlen bytes that the caller frees. RC_ERR_CONFIG: iconv knows no such
+ * encoding. RC_ERR_INVALID: the bytes at *bad_at are not text in `from`.
+ * RC_ERR_NOMEM. */
+int text_to_utf8(const char *from, const char *in, size_t len, char **out, size_t *outlen,
+                 size_t *bad_at);
+
 #endif

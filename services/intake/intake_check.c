@@ -64,6 +64,8 @@ static const event_rule_t s_rules[] = {
     {RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY, LIST("round_id", "action_id", "kind"), ON_DATE,
      s_check_accountability},
     {RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN, LIST("round_id"), ON_DATE, s_check_plan},
+    {RECTIFY__ENVELOPE__EVENT_RECORD_FUNDS_RECOVERED, LIST("round_id", "record_id", "amount_yuan"),
+     ON_DATE, NULL},
 };
 
 static int s_refuse(intake_refusal_t *why, const char *code, const char *fmt, ...)

@@ -2,11 +2,12 @@
  * item with its measures and history, and the public bulletin for any date. */
 #include "clock.h"
 #include "ctl.h"
+#include "ctl_output.h"
 #include "errors.h"
 #include "money.h"
-#include "table.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct {
     const char *round;
     const char *as_of;
     const char *unit, *status, *track, *leader, *id;
+    const char *xlsx; /* --xlsx FILE: write a workbook */
     int overdue, as_json;
 } s_args_t;
 
@@ -44,6 +46,8 @@ static int s_parse(const char *cmd, int argc, char **argv, s_args_t *a, int want
             a->overdue = 1;
         else if (!strcmp(o, "--json"))
             a->as_json = 1;
+        else if (!strcmp(o, "--xlsx") && has)
+            a->xlsx = argv[++i];
         else if (want_id && !a->id && o[0] != '-')
             a->id = o;
         else {
@@ -107,75 +111,52 @@ static void s_print_json(json_t *o)
     free(text);
 }
 
-/* Prints a result as an aligned table (or JSON rows with --json). */
-static int s_print_result(PGresult *res, int as_json, const int *right_cols)
-{
-    int ncols = PQnfields(res);
-    if (as_json) {
-        json_t *rows = json_array();
-        for (int r = 0; r < PQntuples(res); r++) {
-            json_t *row = json_object();
-            for (int c = 0; c < ncols; c++)
-                json_object_set_new(row, PQfname(res, c),
-                                    PQgetisnull(res, r, c) ? json_null()
-                                                           : json_string(PQgetvalue(res, r, c)));
-            json_array_append_new(rows, row);
-        }
-        s_print_json(rows);
-        json_decref(rows);
-        return 0;
-    }
-    const char *headers[32];
-    for (int c = 0; c < ncols && c < 32; c++)
-        headers[c] = PQfname(res, c);
-    table_t *t = table_new(ncols, headers);
-    if (!t)
-        return 1;
-    for (int c = 0; right_cols && right_cols[c] >= 0; c++)
-        table_align_right(t, right_cols[c]);
-    for (int c = 0; c < ncols; c++)
-        table_max_width(t, c, 40);
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *cells[32];
-        for (int c = 0; c < ncols && c < 32; c++)
-            cells[c] = PQgetvalue(res, r, c);
-        table_add_row(t, cells);
-    }
-    table_print(t, stdout);
-    table_destroy(&t);
-    return 0;
-}
-
 /* --- ledger ---------------------------------------------------------------- */
 
+/* The ledger: codes for --json, unit names and Chinese labels for people.
+ * A task is flagged overdue past its deadline until done, or report owed
+ * when it still owes reports (task_owes_reports) and its latest owed report
+ * fell due unanswered; a closed task owes nothing. The filters take codes
+ * or labels. */
 static const db_stmt_t s_ledger = {
     "ctl_ledger",
-    "SELECT t.task_id AS \"编号 id\", CASE t.kind WHEN 'item' THEN '事项' ELSE '  措施' END AS "
-    "\"类 kind\","
-    " t.title AS \"标题 title\", coalesce(t.lead_leader, '') AS \"牵头领导 leader\","
-    " coalesce(t.responsible_unit, '') AS \"责任单位 unit\", coalesce(t.deadline::text, '') AS "
-    "\"时限 deadline\","
-    " coalesce(t.track, '') AS \"类别 track\", t.status AS \"状态 status\","
-    " CASE WHEN t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed') THEN '逾期 "
-    "overdue'"
-    " WHEN m.missed THEN '欠报 report owed' ELSE '' END AS \"逾期 overdue\""
-    " FROM task t LEFT JOIN unit u ON u.code = t.responsible_unit"
-    /* a long-term task whose latest owed report fell due unanswered */
-    " LEFT JOIN LATERAL (SELECT tm.fired_at IS NOT NULL AS missed FROM timer tm"
-    "   WHERE tm.round_id = t.round_id AND tm.task_id = t.task_id AND tm.kind = 'report_due'"
-    "   AND tm.cancelled_at IS NULL ORDER BY tm.id DESC LIMIT 1) m ON true"
-    " WHERE t.round_id = $1"
-    " AND ($2 = '' OR starts_with(u.path, (SELECT path FROM unit WHERE code = $2)))"
-    " AND ($3 = '' OR t.status = $3) AND ($4 = '' OR t.track = $4)"
-    " AND ($5 = '' OR t.lead_leader = $5)"
-    " AND ($6 = '' OR (t.deadline < $7::date AND t.status NOT IN ('closed', 'confirmed'))"
-    "      OR coalesce(m.missed, false))"
-    " ORDER BY coalesce(t.item_id, t.task_id), t.kind <> 'item', t.task_id",
+    "WITH l AS (SELECT t.*, coalesce(u.name, t.responsible_unit, '') AS unit_name,"
+    "   CASE WHEN t.deadline < $7::date AND NOT task_done(t.status) THEN 'overdue'"
+    "        WHEN task_owes_reports(t.status, t.track) AND coalesce(m.missed, false)"
+    "        THEN 'report_owed' ELSE '' END AS flag"
+    "  FROM task t LEFT JOIN unit u ON u.code = t.responsible_unit"
+    "  LEFT JOIN LATERAL (SELECT tm.fired_at IS NOT NULL AS missed FROM timer tm"
+    "    WHERE tm.round_id = t.round_id AND tm.task_id = t.task_id AND tm.kind = 'report_due'"
+    "    AND tm.cancelled_at IS NULL ORDER BY tm.id DESC LIMIT 1) m ON true"
+    "  WHERE t.round_id = $1"
+    "  AND ($2 = '' OR starts_with(u.path, (SELECT path FROM unit WHERE code = $2)))"
+    "  AND ($3 = '' OR $3 IN (t.status, status_label(t.status)))"
+    "  AND ($4 = '' OR $4 IN (t.track, track_label(t.track)))"
+    "  AND ($5 = '' OR t.lead_leader = $5))"
+    " SELECT task_id, kind, CASE kind WHEN 'item' THEN '事项' ELSE '  措施' END, title,"
+    "  coalesce(lead_leader, ''), coalesce(responsible_unit, ''), unit_name,"
+    "  coalesce(deadline::text, ''), coalesce(track, ''), track_label(track), status,"
+    "  status_label(status), flag,"
+    "  CASE flag WHEN 'overdue' THEN '逾期' WHEN 'report_owed' THEN '欠报' ELSE '' END"
+    " FROM l WHERE $6 = '' OR flag <> ''"
+    " ORDER BY coalesce(item_id, task_id), kind <> 'item', task_id",
     7, 0};
+static const ctl_col_t s_ledger_cols[] = {
+    {"id", 0, "编号", 0, 0, 0},
+    {"kind", 1, "类型", 2, 0, 0},
+    {"title", 3, "标题", 3, 0, 40},
+    {"lead_leader", 4, "牵头领导", 4, 0, 20},
+    {"responsible_unit", 5, "责任单位", 6, 0, 24},
+    {"deadline", 7, "整改时限", 7, 0, 0},
+    {"track", 8, "类别", 9, 0, 0},
+    {"status", 10, "状态", 11, 0, 0},
+    {"flag", 12, "提示", 13, 0, 0},
+};
 static const db_stmt_t s_ledger_summary = {
     "ctl_ledger_summary",
-    "SELECT kind, status, count(*) FROM task WHERE round_id = $1 GROUP BY 1, 2 ORDER BY 1, 2", 1,
-    0};
+    "SELECT CASE kind WHEN 'item' THEN '事项' ELSE '措施' END, status_label(status), count(*)"
+    " FROM task WHERE round_id = $1 GROUP BY kind, status ORDER BY kind, status",
+    1, 0};
 
 int ctl_ledger(const config_t *cfg, int argc, char **argv)
 {
@@ -202,41 +183,65 @@ int ctl_ledger(const config_t *cfg, int argc, char **argv)
         db_destroy(&db);
         return 1;
     }
-    s_print_result(res, a.as_json, NULL);
-    if (!a.as_json) {
-        printf("\n%d row(s). Round %s, by kind and status:", PQntuples(res), a.round);
+    char title[256];
+    snprintf(title, sizeof title, "巡视整改台账 %s (%s)", a.round, today);
+    ctl_out_t out = {a.as_json, a.xlsx, "整改台账", title};
+    int status = ctl_emit(res, s_ledger_cols, sizeof s_ledger_cols / sizeof s_ledger_cols[0], &out);
+    if (!a.as_json && !a.xlsx) {
+        printf("\n%d 行。%s 全部:", PQntuples(res), a.round);
         for (int r = 0; r < PQntuples(sum); r++)
-            printf("%s %s %s %s", r ? "," : "", PQgetvalue(sum, r, 0), PQgetvalue(sum, r, 1),
+            printf("%s%s%s %s", r ? "," : "", PQgetvalue(sum, r, 0), PQgetvalue(sum, r, 1),
                    PQgetvalue(sum, r, 2));
         printf("\n");
     }
     PQclear(res);
     PQclear(sum);
     db_destroy(&db);
-    return 0;
+    return status;
 }
 
 /* --- item ------------------------------------------------------------------ */
 
 static const db_stmt_t s_item = {
     "ctl_item",
-    "SELECT t.task_id AS id, t.kind, t.title, t.status, coalesce(t.lead_leader, '') AS lead_leader,"
-    " coalesce(t.responsible_unit, '') AS responsible_unit,"
-    " coalesce(t.deadline::text, '') AS deadline, coalesce(t.track, '') AS track,"
-    " t.problem_id AS problem, coalesce(t.item_id, '') AS item"
-    " FROM task t WHERE t.round_id = $1 AND (t.task_id = $2 OR t.item_id = $2)"
+    "SELECT t.task_id, t.kind, CASE t.kind WHEN 'item' THEN '事项' ELSE '措施' END, t.title,"
+    " t.status, status_label(t.status), coalesce(t.lead_leader, ''),"
+    " coalesce(t.responsible_unit, ''), coalesce(u.name, t.responsible_unit, ''),"
+    " coalesce(t.deadline::text, ''), coalesce(t.track, ''), track_label(t.track), t.problem_id,"
+    " coalesce(t.item_id, '')"
+    " FROM task t LEFT JOIN unit u ON u.code = t.responsible_unit"
+    " WHERE t.round_id = $1 AND (t.task_id = $2 OR t.item_id = $2)"
     " ORDER BY t.kind <> 'item', t.task_id",
     2, 0};
+static const ctl_col_t s_item_cols[] = {
+    {"id", 0, "编号", 0, 0, 0},
+    {"kind", 1, "类型", 2, 0, 0},
+    {"title", 3, "标题", 3, 0, 40},
+    {"status", 4, "状态", 5, 0, 0},
+    {"lead_leader", 6, "牵头领导", 6, 0, 20},
+    {"responsible_unit", 7, "责任单位", 8, 0, 24},
+    {"deadline", 9, "整改时限", 9, 0, 0},
+    {"track", 10, "类别", 11, 0, 0},
+    {"problem", 12, NULL, 12, 0, 0},
+    {"item", 13, NULL, 13, 0, 0},
+};
 /* the whole history of the item and its measures: one query */
 static const db_stmt_t s_history = {
     "ctl_history",
-    "SELECT h.effective_on::text AS day, h.task_id AS id, h.action, coalesce(h.from_status, '')"
-    " AS \"from\", h.to_status AS \"to\", h.actor, coalesce(h.reason, '') AS reason,"
-    " h.event_id::text AS event_id"
+    "SELECT h.effective_on::text, h.task_id, h.action, coalesce(h.from_status, ''),"
+    " status_label(h.from_status), h.to_status, status_label(h.to_status), h.actor,"
+    " coalesce(u.name, h.actor), coalesce(h.reason, ''), h.event_id::text"
     " FROM task_history h JOIN task t USING (round_id, task_id)"
+    " LEFT JOIN unit u ON u.code = h.actor"
     " WHERE h.round_id = $1 AND (t.task_id = $2 OR t.item_id = $2)"
     " ORDER BY h.effective_on, h.id",
     2, 0};
+static const ctl_col_t s_history_cols[] = {
+    {"day", 0, "日期", 0, 0, 0},     {"id", 1, "编号", 1, 0, 0},
+    {"action", 2, "操作", 2, 0, 0},  {"from", 3, "原状态", 4, 0, 0},
+    {"to", 5, "新状态", 6, 0, 0},    {"actor", 7, "操作单位", 8, 0, 24},
+    {"reason", 9, "事由", 9, 0, 40}, {"event_id", 10, NULL, 10, 0, 0},
+};
 
 int ctl_item(const config_t *cfg, int argc, char **argv)
 {
@@ -251,6 +256,7 @@ int ctl_item(const config_t *cfg, int argc, char **argv)
     PGresult *res = db_run(db, &s_item, params, NULL, NULL);
     PGresult *hist = res ? db_run(db, &s_history, params, NULL, NULL) : NULL;
     int status = 0;
+    ctl_out_t out = {a.as_json, NULL, NULL, NULL};
     if (!res || !hist) {
         fprintf(stderr, "rectifyctl item: %s\n", db_error(db));
         status = 1;
@@ -260,14 +266,16 @@ int ctl_item(const config_t *cfg, int argc, char **argv)
         status = 1;
     } else if (a.as_json) {
         printf("{\"tasks\":\n");
-        s_print_result(res, 1, NULL);
+        status |= ctl_emit(res, s_item_cols, sizeof s_item_cols / sizeof s_item_cols[0], &out);
         printf(",\"history\":\n");
-        s_print_result(hist, 1, NULL);
+        status |=
+            ctl_emit(hist, s_history_cols, sizeof s_history_cols / sizeof s_history_cols[0], &out);
         printf("}\n");
     } else {
-        s_print_result(res, 0, NULL);
-        printf("\nhistory:\n");
-        s_print_result(hist, 0, NULL);
+        status |= ctl_emit(res, s_item_cols, sizeof s_item_cols / sizeof s_item_cols[0], &out);
+        printf("\n整改过程:\n");
+        status |=
+            ctl_emit(hist, s_history_cols, sizeof s_history_cols / sizeof s_history_cols[0], &out);
     }
     PQclear(res);
     PQclear(hist);
@@ -292,13 +300,15 @@ static const db_stmt_t s_bulletin = {
     "            LEFT JOIN s ON s.problem_id = p.problem_id AND s.kind = 'item'"
     "           WHERE p.round_id = $1 GROUP BY p.problem_id) x),"
     " asp AS (SELECT count(DISTINCT aspect) AS total FROM feedback_problem WHERE round_id = $1),"
-    " acc AS (SELECT coalesce(sum(persons) FILTER (WHERE kind = 'case_filed'), 0) AS cases,"
+    " acc AS (SELECT coalesce(sum(cases), 0) AS cases,"
     "         coalesce(sum(persons) FILTER (WHERE kind = 'disciplinary_sanction'), 0) AS "
     "sanctioned,"
     "         coalesce(sum(persons) FILTER (WHERE kind = 'admonishment_talk'), 0) AS admonished,"
     "         coalesce(sum(persons) FILTER (WHERE kind IN ('reminder_talk', 'criticism',"
     "                  'written_self_criticism', 'reassignment')), 0) AS handled,"
-    "         coalesce(sum(amount_fen), 0) AS fen"
+    "         coalesce(sum(amount_fen), 0)"
+    "         + (SELECT coalesce(sum(f.amount_fen), 0) FROM funds_recovered f"
+    "             WHERE f.round_id = $1 AND f.effective_on <= $2::date) AS fen"
     "         FROM accountability WHERE round_id = $1 AND effective_on <= $2::date),"
     " ins AS (SELECT count(*) FILTER (WHERE kind = 'new') AS new,"
     "         count(*) FILTER (WHERE kind = 'revised') AS revised,"
@@ -463,21 +473,41 @@ int ctl_bulletin(const config_t *cfg, int argc, char **argv)
 
 static const db_stmt_t s_weekly = {
     "ctl_weekly",
-    "SELECT unit AS \"责任单位 unit\", moved AS \"变动 moved\", closed AS \"销号 closed\","
-    " overdue AS \"逾期 overdue\", escalated AS \"升级 escalated\""
-    " FROM report_weekly($1, ($2::date + 1)::timestamp AT TIME ZONE 'UTC')",
+    "SELECT w.unit, coalesce(u.name, w.unit), w.moved, w.closed, w.overdue, w.escalated"
+    " FROM report_weekly($1, ($2::date + 1)::timestamp AT TIME ZONE 'UTC') w"
+    " LEFT JOIN unit u ON u.code = w.unit ORDER BY w.unit",
     2, 0};
+static const ctl_col_t s_weekly_cols[] = {
+    {"unit", 0, NULL, 0, 0, 0},
+    {"unit_name", -1, "责任单位", 1, 0, 30},
+    {"moved", 2, "本周变动", 2, CTL_COL_NUMBER, 0},
+    {"closed", 3, "本周销号", 3, CTL_COL_NUMBER, 0},
+    {"overdue", 4, "逾期未完成", 4, CTL_COL_NUMBER, 0},
+    {"escalated", 5, "本周升级督办", 5, CTL_COL_NUMBER, 0},
+};
 static const db_stmt_t s_monthly = {
     "ctl_monthly",
-    "SELECT unit AS \"责任单位 unit\", items AS \"事项 items\", measures AS \"措施 measures\","
-    " done AS \"完成 done\", in_progress AS \"推进中 in progress\", overdue AS \"逾期 overdue\""
-    " FROM report_monthly($1, $2::date)",
+    "SELECT m.unit, coalesce(u.name, m.unit), m.items, m.items_done, m.items_overdue, m.measures,"
+    " m.measures_done, m.measures_in_progress, m.measures_overdue"
+    " FROM report_monthly($1, $2::date) m LEFT JOIN unit u ON u.code = m.unit ORDER BY m.unit",
     2, 0};
+static const ctl_col_t s_monthly_cols[] = {
+    {"unit", 0, NULL, 0, 0, 0},
+    {"unit_name", -1, "责任单位", 1, 0, 30},
+    {"items", 2, "整改事项", 2, CTL_COL_NUMBER, 0},
+    {"items_done", 3, "事项已销号", 3, CTL_COL_NUMBER, 0},
+    {"items_overdue", 4, "事项逾期", 4, CTL_COL_NUMBER, 0},
+    {"measures", 5, "整改措施", 5, CTL_COL_NUMBER, 0},
+    {"measures_done", 6, "措施已完成", 6, CTL_COL_NUMBER, 0},
+    {"measures_in_progress", 7, "措施推进中", 7, CTL_COL_NUMBER, 0},
+    {"measures_overdue", 8, "措施逾期", 8, CTL_COL_NUMBER, 0},
+};
 
 int ctl_report(const config_t *cfg, int argc, char **argv)
 {
     const char *kind = argc > 0 ? argv[0] : "";
-    if (strcmp(kind, "weekly") && strcmp(kind, "monthly")) {
+    bool weekly = !strcmp(kind, "weekly");
+    if (!weekly && strcmp(kind, "monthly")) {
         fprintf(stderr, "rectifyctl report: weekly or monthly\n");
         return 2;
     }
@@ -490,21 +520,21 @@ int ctl_report(const config_t *cfg, int argc, char **argv)
     if (!db)
         return 1;
     const char *params[] = {a.round, a.as_of ? a.as_of : today};
-    PGresult *res =
-        db_run(db, !strcmp(kind, "weekly") ? &s_weekly : &s_monthly, params, NULL, NULL);
+    PGresult *res = db_run(db, weekly ? &s_weekly : &s_monthly, params, NULL, NULL);
     if (!res) {
         fprintf(stderr, "rectifyctl report: %s\n", db_error(db));
         db_destroy(&db);
         return 1;
     }
-    if (!a.as_json)
-        printf("%s, round %s, %s %s\n\n",
-               !strcmp(kind, "weekly") ? "每周梳理对账 weekly reconciliation"
-                                       : "每月进度表 monthly progress",
-               a.round, !strcmp(kind, "weekly") ? "week to" : "on", params[1]);
-    int right[] = {1, 2, 3, 4, 5, -1};
-    s_print_result(res, a.as_json, right);
+    char title[256];
+    snprintf(title, sizeof title, "%s %s %s%s", weekly ? "每周梳理对账" : "每月进度表", a.round,
+             weekly ? "截至" : "", params[1]);
+    if (!a.as_json && !a.xlsx)
+        printf("%s\n\n", title);
+    ctl_out_t out = {a.as_json, a.xlsx, weekly ? "每周梳理对账" : "每月进度表", title};
+    int status =
+        weekly ? ctl_emit(res, s_weekly_cols, 6, &out) : ctl_emit(res, s_monthly_cols, 9, &out);
     PQclear(res);
     db_destroy(&db);
-    return 0;
+    return status;
 }

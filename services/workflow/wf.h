@@ -124,6 +124,17 @@ int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int
 int wf_server_flush_notices(wf_server_t *server);
 void wf_server_reset_notices(wf_server_t *server);
 
+/* --- wf_tasks.c ----------------------------------------------------------- */
+
+/* A plan revision's change of an assigned task (wf_plan.c): sets leader,
+ * unit and deadline; old_* (NULL when unchanged) go into the history row
+ * with reason. Refuses as the transition table says (revise_plan), and an
+ * unknown unit. */
+int wf_revise_task(wf_ctx_t *ctx, const char *round_id, const char *task_id, const char *leader,
+                   const char *unit, const char *deadline, const char *old_leader,
+                   const char *old_unit, const char *old_deadline, const char *reason,
+                   const char *on_date);
+
 /* --- handlers ------------------------------------------------------------- */
 int wf_register_unit(wf_ctx_t *ctx, const Rectify__RegisterUnit *ev);
 int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev);
@@ -143,5 +154,6 @@ int wf_record_look_back(wf_ctx_t *ctx, const Rectify__RecordLookBack *ev);
 int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev);
 int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev);
 int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability *ev);
+int wf_record_funds_recovered(wf_ctx_t *ctx, const Rectify__RecordFundsRecovered *ev);
 
 #endif

@@ -253,7 +253,8 @@ static const db_stmt_t s_weekly_rows = {
     1, 0};
 static const db_stmt_t s_monthly_rows = {
     "wf_monthly_rows",
-    "SELECT r.round_id, m.unit, m.items, m.measures, m.done, m.in_progress, m.overdue"
+    "SELECT r.round_id, m.unit, m.items, m.items_done, m.items_overdue, m.measures,"
+    " m.measures_done, m.measures_in_progress, m.measures_overdue"
     " FROM inspection_round r, report_monthly(r.round_id, $1::date) m ORDER BY 1, 2",
     1, 0};
 static const db_stmt_t s_next_report = {
@@ -285,9 +286,11 @@ static int s_report_notices(wf_server_t *server, db_t *db, const wf_clock_opts_t
             snprintf(subject, sizeof subject, "round %s: monthly progress of %s on %s",
                      PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), last_day);
             snprintf(body, sizeof body,
-                     "items %s, measures %s, done %s, in progress %s, overdue %s",
+                     "items %s (done %s, overdue %s), measures %s (done %s, in progress %s, "
+                     "overdue %s)",
                      PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-                     PQgetvalue(res, r, 5), PQgetvalue(res, r, 6));
+                     PQgetvalue(res, r, 5), PQgetvalue(res, r, 6), PQgetvalue(res, r, 7),
+                     PQgetvalue(res, r, 8));
         }
         rc = wf_notify(&ev.ctx, weekly ? "weekly_report" : "monthly_report", PQgetvalue(res, r, 1),
                        subject, body);

@@ -1,6 +1,8 @@
 /* wf_plan.c: a unit's plan: items under problems, measures under items,
- * their assignment, and the whole plan imported at once. */
+ * their assignment, and the whole plan imported at once, first or as a
+ * revision (plan_diff.h holds the rules of both). */
 #include "errors.h"
+#include "plan_diff.h"
 #include "text.h"
 #include "wf.h"
 
@@ -30,16 +32,8 @@ static const db_stmt_t s_unit_role = {"wf_unit_role", "SELECT role FROM unit WHE
 
 const char *wf_track_name(Rectify__Track track)
 {
-    switch (track) {
-    case RECTIFY__TRACK__FIX_NOW:
-        return "fix_now";
-    case RECTIFY__TRACK__SPECIAL_CAMPAIGN:
-        return "special_campaign";
-    case RECTIFY__TRACK__LONG_TERM:
-        return "long_term";
-    default:
-        return NULL;
-    }
+    const char *code = plan_track_code(track);
+    return *code ? code : NULL;
 }
 
 /* The round's target unit, after checking that the sender may build its plan. */
@@ -198,59 +192,65 @@ int wf_assign(wf_ctx_t *ctx, const Rectify__Assign *ev)
     return rc;
 }
 
-/* An item's assignment in a plan: its first row's leader and unit, its
- * latest deadline, its longest track. */
-typedef struct {
-    const char *item_id;
-    const Rectify__PlanRow *first;
-    const char *deadline;
-    int track; /* Rectify__Track, the largest seen */
-} s_item_t;
-
-static int s_import_rows(wf_ctx_t *ctx, const Rectify__ImportPlan *ev, const char *target,
-                         const char *day, s_item_t *items, size_t *nitems, int *line)
+/* Applies one addition or assignment of the plan's difference. */
+static int s_apply_add(wf_ctx_t *ctx, const Rectify__ImportPlan *ev, const plan_change_t *c,
+                       const char *target, const char *day)
 {
-    for (size_t i = 0; i < ev->n_rows; i++) {
-        const Rectify__PlanRow *row = ev->rows[i];
-        *line = row->line;
-        const char *track = wf_track_name(row->track);
-        if (!track)
-            return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "track: unknown track");
-        s_item_t *it = NULL;
-        for (size_t k = 0; k < *nitems && !it; k++)
-            if (strcmp(items[k].item_id, row->item_id) == 0)
-                it = &items[k];
-        int rc;
-        if (!it) {
-            rc = s_create_task(ctx, "import_plan", ev->round_id, row->item_id, row->problem_id,
-                               NULL, row->item_title, day);
+    const char *track = wf_track_name(c->track);
+    if (!track)
+        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "track: unknown track");
+    int rc = RC_OK;
+    if (c->kind == PLAN_ADD && !c->item) /* items were created before their measures */
+        rc = s_create_task(ctx, "import_plan", ev->round_id, c->id, NULL, c->parent, c->title, day);
+    if (rc == RC_OK)
+        rc = s_assign_task(ctx, "import_plan", ev->round_id, c->id, c->leader, c->unit, c->deadline,
+                           track, target, day);
+    return rc;
+}
+
+/* Applies the plan's difference (plan_diff.h says what it holds) in order:
+ * new items, then the measures' changes, then the items' assignments and
+ * changes (an item's deadline follows its measures'). */
+static int s_apply_diff(wf_ctx_t *ctx, const Rectify__ImportPlan *ev, const plan_diff_t *d,
+                        const char *target, const char *day, int *line)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const plan_change_t *c = &d->changes[i];
+        *line = c->line;
+        if (c->kind == PLAN_CONFLICT)
+            return wf_refuse(ctx, RC_ERR_STATE, "plan_conflict", "import_plan.%s", c->message);
+    }
+    if (d->changed > 0 && !*ev->reason) {
+        *line = 0;
+        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+                         "import_plan.reason: the plan changes %zu recorded task(s); a revision "
+                         "needs its reason",
+                         d->changed);
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        const plan_change_t *c = &d->changes[i];
+        *line = c->line;
+        if (c->item && c->kind == PLAN_ADD) {
+            int rc = s_create_task(ctx, "import_plan", ev->round_id, c->id, c->parent, NULL,
+                                   c->title, day);
             if (rc != RC_OK)
                 return rc;
-            it = &items[(*nitems)++];
-            *it = (s_item_t){row->item_id, row, row->deadline, (int)row->track};
-        } else {
-            if (strcmp(row->deadline, it->deadline) > 0)
-                it->deadline = row->deadline;
-            if ((int)row->track > it->track)
-                it->track = (int)row->track;
         }
-        rc = s_create_task(ctx, "import_plan", ev->round_id, row->measure_id, NULL, row->item_id,
-                           row->measure_title, day);
-        if (rc == RC_OK)
-            rc = s_assign_task(ctx, "import_plan", ev->round_id, row->measure_id, row->lead_leader,
-                               row->responsible_unit, row->deadline, track, target, day);
-        if (rc != RC_OK)
-            return rc;
     }
-    for (size_t k = 0; k < *nitems; k++) {
-        *line = items[k].first->line;
-        int rc = s_assign_task(ctx, "import_plan", ev->round_id, items[k].item_id,
-                               items[k].first->lead_leader, items[k].first->responsible_unit,
-                               items[k].deadline, wf_track_name((Rectify__Track)items[k].track),
-                               target, day);
-        if (rc != RC_OK)
-            return rc;
-    }
+    for (int items = 0; items < 2; items++)
+        for (size_t i = 0; i < d->n; i++) {
+            const plan_change_t *c = &d->changes[i];
+            if (c->item != (items == 1))
+                continue;
+            *line = c->line;
+            int rc =
+                c->kind == PLAN_CHANGE
+                    ? wf_revise_task(ctx, ev->round_id, c->id, c->leader, c->unit, c->deadline,
+                                     c->old_leader, c->old_unit, c->old_deadline, ev->reason, day)
+                    : s_apply_add(ctx, ev, c, target, day);
+            if (rc != RC_OK)
+                return rc;
+        }
     return RC_OK;
 }
 
@@ -264,31 +264,38 @@ int wf_import_plan(wf_ctx_t *ctx, const Rectify__ImportPlan *ev)
         return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
                          "import_plan.rows: the plan is empty");
     wf_day(ev->on_date, day);
-    s_item_t *items = calloc(ev->n_rows, sizeof *items);
-    if (!items)
-        return RC_ERR_NOMEM;
-    size_t nitems = 0;
+    plan_recorded_t recorded;
+    if ((rc = plan_recorded_load(ctx->db, ev->round_id, &recorded)) != RC_OK)
+        return rc;
+    plan_diff_t d;
+    if ((rc = plan_diff(ev, &recorded, &d)) != RC_OK)
+        goto out_free_recorded;
     int line = 0;
     if ((rc = wf_savepoint(ctx)) != RC_OK)
-        goto out_free_items;
-    rc = s_import_rows(ctx, ev, target, day, items, &nitems, &line);
+        goto out_free_diff;
+    rc = s_apply_diff(ctx, ev, &d, target, day, &line);
     if (rc == RC_OK) {
         rc = wf_release_savepoint(ctx);
     } else if (rc != RC_ERR_DB && rc != RC_ERR_NOMEM) {
         /* a refusal: nothing of the plan stays; say which line */
-        char message[sizeof ctx->message + 24];
-        snprintf(message, sizeof message, "line %d: %s", line, ctx->message);
-        text_cut(ctx->message, sizeof ctx->message, message);
+        if (line > 0) {
+            char message[sizeof ctx->message + 24];
+            snprintf(message, sizeof message, "line %d: %s", line, ctx->message);
+            text_cut(ctx->message, sizeof ctx->message, message);
+        }
         if (wf_rollback_to_savepoint(ctx) != RC_OK)
             rc = RC_ERR_DB;
     }
     if (rc == RC_OK) {
         char subject[256];
-        snprintf(subject, sizeof subject, "round %s: plan imported, %zu items and %zu measures",
-                 ev->round_id, nitems, ev->n_rows);
-        rc = wf_notify(ctx, "plan_imported", target, subject, "");
+        snprintf(subject, sizeof subject,
+                 "round %s: plan imported, %zu added, %zu assigned, %zu changed, %zu kept",
+                 ev->round_id, d.adds, d.assigns, d.changed, d.kept);
+        rc = wf_notify(ctx, "plan_imported", target, subject, ev->reason);
     }
-out_free_items:
-    free(items);
+out_free_diff:
+    plan_diff_free(&d);
+out_free_recorded:
+    plan_recorded_free(&recorded);
     return rc;
 }

@@ -5,9 +5,13 @@
  *   closed -look-back passed-> confirmed  closed|confirmed -relapse-> reopened
  *   reopened -start-> in_progress         long-term: in_progress|submitted -decision-> closed
  *
+ * An item closes, by write-off or by decision, only when all its measures
+ * are closed or confirmed (s_closure_gate).
+ *
  * The table below is the whole state machine: which action moves a task from
  * which states to which, and who may take it. */
 #include "errors.h"
+#include "text.h"
 #include "wf.h"
 
 #include <jansson.h>
@@ -38,6 +42,8 @@ static const transition_t s_transitions[] = {
     {"look_back_passed", "closed", "confirmed", WHO_SUPERVISION},
     {"look_back_relapse", "closed|confirmed", "reopened", WHO_SUPERVISION},
     {"close_by_decision", "in_progress|submitted", "closed", WHO_SUPERVISION},
+    /* a unit revising its own plan by import (wf_plan.c) */
+    {"revise_plan", "assigned|in_progress|submitted|reopened", NULL, WHO_RESPONSIBLE},
 };
 
 static const transition_t *s_find(const char *action)
@@ -127,12 +133,46 @@ static int s_notify_move(wf_ctx_t *ctx, const char *round_id, const char *task_i
                      subject, text ? text : "");
 }
 
+static const db_stmt_t s_open_measures = {
+    "wf_open_measures",
+    "SELECT count(*), coalesce(string_agg(task_id || ' ' || status, ', ' ORDER BY task_id), '')"
+    " FROM task WHERE round_id = $1 AND item_id = $2 AND NOT task_done(status)",
+    2, 0};
+
+/* The closure gate: an item closes, whichever way (write-off, decision),
+ * only when every one of its measures is closed or confirmed. Refuses
+ * measures_open naming the open measures. */
+static int s_closure_gate(wf_ctx_t *ctx, const transition_t *tr, const char *round_id,
+                          const char *task_id, const wf_task_t *t)
+{
+    if (!tr->to || strcmp(tr->to, "closed") != 0 || strcmp(t->kind, "item") != 0)
+        return RC_OK;
+    const char *params[] = {round_id, task_id};
+    PGresult *res = db_run(ctx->db, &s_open_measures, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    long open = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    char which[160];
+    text_cut(which, sizeof which, PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (open == 0)
+        return RC_OK;
+    return wf_refuse(ctx, RC_ERR_STATE, "measures_open",
+                     "%s: item %s has %ld measure(s) not closed or confirmed (%s)", tr->action,
+                     task_id, open, which);
+}
+
 /* Moves the task, records detail (JSON, taken over; may be NULL) in its
  * history and tells the responsible unit. */
 static int s_apply_move(wf_ctx_t *ctx, const transition_t *tr, const char *round_id,
                         const char *task_id, const wf_task_t *t, const char *reason, json_t *detail,
                         const char *day)
 {
+    int rc = s_closure_gate(ctx, tr, round_id, task_id, t);
+    if (rc != RC_OK) {
+        json_decref(detail);
+        return rc;
+    }
     char *text = NULL;
     if (detail) {
         text = json_dumps(detail, JSON_COMPACT);
@@ -140,7 +180,7 @@ static int s_apply_move(wf_ctx_t *ctx, const transition_t *tr, const char *round
         if (!text)
             return RC_ERR_NOMEM;
     }
-    int rc = s_move(ctx, tr, round_id, task_id, t, reason, text, day);
+    rc = s_move(ctx, tr, round_id, task_id, t, reason, text, day);
     free(text);
     if (rc != RC_OK)
         return rc;
@@ -221,12 +261,6 @@ int wf_submit_write_off(wf_ctx_t *ctx, const Rectify__SubmitWriteOff *ev)
                     ev->task_id, ev->text, ev->n_evidence, ev->evidence, ev->on_date);
 }
 
-static const db_stmt_t s_open_measures = {
-    "wf_open_measures",
-    "SELECT count(*), coalesce(string_agg(task_id || ' ' || status, ', ' ORDER BY task_id), '')"
-    " FROM task WHERE round_id = $1 AND item_id = $2 AND status NOT IN ('closed', 'confirmed')",
-    2, 0};
-
 int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
 {
     wf_task_t t;
@@ -240,20 +274,6 @@ int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
         return wf_refuse(ctx, RC_ERR_STATE, "long_term",
                          "write_off: %s %s is long-term; it closes only by close_by_decision",
                          t.kind, ev->task_id);
-    if (strcmp(t.kind, "item") == 0) {
-        const char *params[] = {ev->round_id, ev->task_id};
-        PGresult *res = db_run(ctx->db, &s_open_measures, params, NULL, NULL);
-        if (!res)
-            return RC_ERR_DB;
-        long open = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-        char which[160];
-        snprintf(which, sizeof which, "%s", PQgetvalue(res, 0, 1));
-        PQclear(res);
-        if (open > 0)
-            return wf_refuse(ctx, RC_ERR_STATE, "measures_open",
-                             "write_off: item %s has %ld measure(s) not written off (%s)",
-                             ev->task_id, open, which);
-    }
     return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->note, NULL, day);
 }
 
@@ -283,6 +303,23 @@ static const db_stmt_t s_responsible_ok = {
     "wf_responsible_ok", "SELECT role = 'unit' AND unit_covers($2, code) FROM unit WHERE code = $1",
     2, 0};
 
+/* Refuses (unknown_unit, naming field) unless unit is a registered unit of
+ * role unit under the round's target. */
+static int s_check_unit_under(wf_ctx_t *ctx, const char *field, const char *unit,
+                              const char *target)
+{
+    const char *params[] = {unit, target};
+    PGresult *res = db_run(ctx->db, &s_responsible_ok, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    bool ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (ok)
+        return RC_OK;
+    return wf_refuse(ctx, RC_ERR_DENIED, "unknown_unit", "%s: %s is not a unit under %s", field,
+                     unit, target);
+}
+
 int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
 {
     wf_task_t t;
@@ -295,18 +332,10 @@ int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
     if (!*ev->lead_leader && !*ev->responsible_unit)
         return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
                          "reassign: name a new lead_leader or responsible_unit");
-    if (*ev->responsible_unit) {
-        const char *params[] = {ev->responsible_unit, t.target_unit};
-        PGresult *res = db_run(ctx->db, &s_responsible_ok, params, NULL, NULL);
-        if (!res)
-            return RC_ERR_DB;
-        bool ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        PQclear(res);
-        if (!ok)
-            return wf_refuse(ctx, RC_ERR_DENIED, "unknown_unit",
-                             "reassign.responsible_unit: %s is not a unit under %s",
-                             ev->responsible_unit, t.target_unit);
-    }
+    if (*ev->responsible_unit &&
+        (rc = s_check_unit_under(ctx, "reassign.responsible_unit", ev->responsible_unit,
+                                 t.target_unit)) != RC_OK)
+        return rc;
     const char *params[] = {ev->round_id, ev->task_id, ev->lead_leader, ev->responsible_unit};
     PGresult *res = db_run(ctx->db, &s_reassign, params, NULL, NULL);
     if (!res)
@@ -366,4 +395,39 @@ int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
                          "(others are written off)",
                          t.kind, ev->task_id, *t.track ? t.track : "unassigned");
     return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->decision, NULL, day);
+}
+
+static const db_stmt_t s_revise = {
+    "wf_revise",
+    "UPDATE task SET lead_leader = $3, responsible_unit = $4, deadline = $5::date,"
+    " updated_at = now() WHERE round_id = $1 AND task_id = $2",
+    5, 0};
+
+int wf_revise_task(wf_ctx_t *ctx, const char *round_id, const char *task_id, const char *leader,
+                   const char *unit, const char *deadline, const char *old_leader,
+                   const char *old_unit, const char *old_deadline, const char *reason,
+                   const char *on_date)
+{
+    wf_task_t t;
+    const transition_t *tr;
+    char day[11];
+    int rc = s_begin(ctx, "import_plan", "revise_plan", round_id, task_id, on_date, &t, &tr, day);
+    if (rc != RC_OK)
+        return rc;
+    if (old_unit && (rc = s_check_unit_under(ctx, "import_plan.responsible_unit", unit,
+                                             t.target_unit)) != RC_OK)
+        return rc;
+    const char *params[] = {round_id, task_id, leader, unit, deadline};
+    if (db_do(ctx->db, &s_revise, params) != RC_OK)
+        return RC_ERR_DB;
+    json_t *d = json_object();
+    if (!d)
+        return RC_ERR_NOMEM;
+    if (old_leader)
+        json_object_set_new(d, "lead_leader", json_pack("[s,s]", old_leader, leader));
+    if (old_unit)
+        json_object_set_new(d, "responsible_unit", json_pack("[s,s]", old_unit, unit));
+    if (old_deadline)
+        json_object_set_new(d, "deadline", json_pack("[s,s]", old_deadline, deadline));
+    return s_apply_move(ctx, tr, round_id, task_id, &t, reason, d, day);
 }

@@ -174,6 +174,8 @@ static int s_dispatch(wf_ctx_t *ctx)
         return wf_record_institution(ctx, env->record_institution);
     case RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY:
         return wf_record_accountability(ctx, env->record_accountability);
+    case RECTIFY__ENVELOPE__EVENT_RECORD_FUNDS_RECOVERED:
+        return wf_record_funds_recovered(ctx, env->record_funds_recovered);
     default:
         /* intake checked the type: this is a newer intake than workflow */
         return wf_refuse(ctx, RC_ERR_INVALID, "unknown_event",

@@ -224,8 +224,10 @@ Test(clocks, the_weekly_and_monthly_reports_go_to_each_unit_on_schedule)
     char body[256];
     testdb_text(&c.db, "SELECT body FROM notification WHERE kind = 'monthly_report'", body,
                 sizeof body);
-    /* on 03-31: the item's three measures; LATE and DONE overdue, LONG in progress */
-    cr_assert_str_eq(body, "items 0, measures 3, done 0, in progress 1, overdue 2");
+    /* on 03-31: the item's three measures; LATE and DONE overdue, LONG in progress;
+     * items and measures counted apart */
+    cr_assert_str_eq(body, "items 0 (done 0, overdue 0), measures 3 (done 0, in progress 1, "
+                           "overdue 2)");
     testdb_text(&c.db,
                 "SELECT body FROM notification WHERE kind = 'weekly_report'"
                 " AND subject LIKE '%week to 2021-03-28'",

@@ -353,3 +353,35 @@ Rectify__Ack *cluster_send_raw(cluster_t *c, const void *frame, size_t len)
     zmq_close(sock);
     return ack;
 }
+
+int cluster_ctl(cluster_t *c, char *out, size_t outlen, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' %s/rectifyctl %s 2>&1",
+             c->db.conninfo, c->bind[SVC_INTAKE], RECTIFY_BIN_DIR, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+void cluster_post_one(cluster_t *c, const char *json, char *outcome, size_t outlen)
+{
+    size_t n;
+    post_item_t *items = cluster_post_json(c, json, &n);
+    cr_assert_eq(items[0].status, POST_ACCEPTED, "intake: %s %s", items[0].code, items[0].message);
+    cluster_wait_applied(c);
+    cluster_outcome(c, items[0].event_id, outcome, outlen);
+    cluster_free_items(items, n);
+}
+
+void cluster_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}

@@ -75,6 +75,15 @@ void cluster_wait_quiet(cluster_t *c);
 /* The outcome workflow recorded for an event: "applied", "refused: CODE: MESSAGE", or "". */
 void cluster_outcome(cluster_t *c, const char *event_id, char *out, size_t outlen);
 
+/* Runs rectifyctl with args (a shell command line's tail: redirections
+ * allowed) against this cluster; its stdout and stderr go into out. Returns
+ * its exit status. */
+int cluster_ctl(cluster_t *c, char *out, size_t outlen, const char *args);
+/* Posts one JSON event and writes workflow's outcome (as cluster_outcome). */
+void cluster_post_one(cluster_t *c, const char *json, char *outcome, size_t outlen);
+/* Writes text into the file path (asserts). */
+void cluster_write_file(const char *path, const char *text);
+
 /* Prints a service's stderr (for a failing test's diagnosis). */
 void cluster_dump_log(const cluster_t *c, int which);
 
