@@ -556,6 +556,9 @@ int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
                                                 : DB_FAULT_DATA;
         if (fault == DB_FAULT_TRANSIENT || fault == DB_FAULT_NONE)
             return rc; /* the database or this process, not the data: try again later */
+        char sqlstate[6], error[256]; /* before any other statement clears them */
+        snprintf(sqlstate, sizeof sqlstate, "%s", rc == RC_ERR_DB ? db_sqlstate(db) : "XX000");
+        text_cut(error, sizeof error, rc == RC_ERR_DB ? db_error(db) : rc_name(rc));
         if (failed_seq == 0 && limit > 1) {
             limit = 1; /* the failure was in the batch as a whole: find its item */
             continue;
@@ -567,9 +570,8 @@ int inbox_apply_batch(db_t *db, inbox_opts_t *opts, const Rectify__Batch *batch,
         set_aside_t *why = &aside.items[aside.n];
         memset(why, 0, sizeof *why);
         why->seq = failed_seq;
-        snprintf(why->sqlstate, sizeof why->sqlstate, "%s",
-                 rc == RC_ERR_DB ? db_sqlstate(db) : "XX000");
-        text_cut(why->error, sizeof why->error, rc == RC_ERR_DB ? db_error(db) : rc_name(rc));
+        memcpy(why->sqlstate, sqlstate, sizeof why->sqlstate);
+        memcpy(why->error, error, sizeof why->error);
         if (fault == DB_FAULT_OTHER) {
             why->attempts = s_count_failure(opts, batch->source, failed_seq);
             if (why->attempts < opts->quarantine_after)

@@ -630,3 +630,32 @@ Test(standby, a_stopped_notification_is_replaced_and_notices_flow_on)
                                       " AND status <> 'sent'"),
                  0);
 }
+
+Test(robust, a_failure_outside_any_events_apply_is_traced_to_its_event_and_quarantined)
+{
+    /* wf_event rows are written when the batch is flushed, after every
+     * event's apply: the failure names no event, and the inbox finds it */
+    testdb_number(&c.db, "CREATE FUNCTION test_flush() RETURNS trigger LANGUAGE plpgsql AS $$"
+                         " BEGIN IF NEW.message LIKE '%r-flush-stuck%' OR EXISTS (SELECT 1 FROM"
+                         " inspection_round WHERE round_id = 'r-flush-stuck' AND opened_by ="
+                         " NEW.event_id) THEN RAISE EXCEPTION 'test: flush stuck'; END IF;"
+                         " RETURN NEW; END $$;"
+                         " CREATE TRIGGER test_flush BEFORE INSERT ON wf_event"
+                         " FOR EACH ROW EXECUTE FUNCTION test_flush(); SELECT 1");
+    post_item_t items[2];
+    cluster_open_round(&items[0], NULL, "r-flush-stuck");
+    cluster_open_round(&items[1], NULL, "r-flush-behind");
+    cr_assert_eq(cluster_post(&c, items, 2), 0);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM wf_event WHERE event_id = '%s' AND outcome = 'applied'",
+             items[1].event_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 1, 20000), 1, "the event behind it never came");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM dead_event WHERE event_id = '%s' AND sqlstate = 'P0001'"
+             " AND error LIKE '%%test: flush stuck%%'",
+             items[0].event_id);
+    cr_assert_eq(testdb_number(&c.db, sql), 1, "quarantined without its SQLSTATE and error");
+    free(items[0].frame);
+    free(items[1].frame);
+}
