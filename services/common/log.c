@@ -162,7 +162,7 @@ size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, co
                   const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
                   const char *msg)
 {
-    const size_t reserve = sizeof s_TRUNCATED_CLOSE + 1; /* marker, NUL, a string's quote */
+    const size_t reserve = sizeof &s_TRUNCATED_CLOSE[1]; /* marker, NUL, a string's quote */
     if (size < reserve + 2) {                            /* not even room for a field */
         size_t n = size >= 3 ? 2 : 0;
         memcpy(buf, "{}", n);
@@ -188,7 +188,7 @@ size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, co
     s_put_field(&o, false, "msg", msg, 0);
     for (size_t i = 0; i < nfields && !o.truncated; i++)
         s_put_field(&o, false, fields[i].key, fields[i].str, fields[i].num);
-    const char *close = !o.truncated ? "}" : o.len > 1 ? s_TRUNCATED_CLOSE : s_TRUNCATED_CLOSE + 1;
+    const char *close = !o.truncated ? "}" : o.len > 1 ? s_TRUNCATED_CLOSE : &s_TRUNCATED_CLOSE[1];
     size_t n = strlen(close);
     memcpy(buf + o.len, close, n + 1);
     return o.len + n;

@@ -39,14 +39,14 @@ static const struct {
     const char *zh;
     bool optional; /* the column may be left out, and its cells empty */
 } s_columns[COL_COUNT] = {
-    [COL_ASPECT] = {"aspect", "方面"},
-    [COL_PROBLEM] = {"problem", "问题"},
-    [COL_ITEM] = {"item", "整改事项"},
-    [COL_MEASURE] = {"measure", "整改措施"},
-    [COL_LEAD_LEADER] = {"lead_leader", "牵头领导"},
-    [COL_RESPONSIBLE_UNIT] = {"responsible_unit", "责任单位"},
-    [COL_DEADLINE] = {"deadline", "整改时限"},
-    [COL_TRACK] = {"track", "类别"},
+    [COL_ASPECT] = {"aspect", "方面", false},
+    [COL_PROBLEM] = {"problem", "问题", false},
+    [COL_ITEM] = {"item", "整改事项", false},
+    [COL_MEASURE] = {"measure", "整改措施", false},
+    [COL_LEAD_LEADER] = {"lead_leader", "牵头领导", false},
+    [COL_RESPONSIBLE_UNIT] = {"responsible_unit", "责任单位", false},
+    [COL_DEADLINE] = {"deadline", "整改时限", false},
+    [COL_TRACK] = {"track", "类别", false},
     [COL_ITEM_TRACK] = {"item_track", "事项类别", true},
 };
 
@@ -900,8 +900,10 @@ int plan_csv_parse(const char *text, size_t len, const char *round_id, Rectify__
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         rd.p += 3;
     size_t cell_of[COL_COUNT];
-    int col_at[COL_COUNT]; /* inverse of cell_of once the header is read */
-    size_t ncells = 0;     /* the header's cells */
+    int col_at[COL_COUNT]; /* inverse of cell_of once the header is read; -1: no column */
+    for (int i = 0; i < COL_COUNT; i++)
+        col_at[i] = -1;
+    size_t ncells = 0; /* the header's cells */
     int header_line = 0;
 
     for (;;) {
@@ -912,7 +914,9 @@ int plan_csv_parse(const char *text, size_t len, const char *round_id, Rectify__
             break;
         if (rec.open_quote_line) {
             size_t last = rec.n - 1;
-            const char *field = header_line && last < COL_COUNT ? s_columns[col_at[last]].en : "";
+            const char *field = header_line && last < COL_COUNT && col_at[last] >= 0
+                                    ? s_columns[col_at[last]].en
+                                    : "";
             s_error(&ps, rec.line, field,
                     "unterminated quote: the quoted cell opened on line %d never closes",
                     rec.open_quote_line);

@@ -44,6 +44,20 @@ size_t text_char_len(const unsigned char *s, size_t len)
     return n;
 }
 
+/* The longest prefix of the len bytes at p, at most max bytes, that ends on
+ * a character boundary; reads nothing past len. */
+static size_t s_prefix_n(const unsigned char *p, size_t len, size_t max)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t n = text_char_len(p + i, len - i);
+        if (n == 0 || i + n > max)
+            break;
+        i += n;
+    }
+    return i;
+}
+
 text_verdict_t text_check(const char *s, size_t len, size_t max, size_t *bad_at)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -63,7 +77,7 @@ text_verdict_t text_check(const char *s, size_t len, size_t max, size_t *bad_at)
     }
     if (v == TEXT_OK && max > 0 && len > max) {
         v = TEXT_TOO_LONG;
-        i = text_prefix(s, max);
+        i = s_prefix_n(p, len, max);
     }
     if (bad_at)
         *bad_at = v == TEXT_OK ? len : i;
@@ -72,16 +86,7 @@ text_verdict_t text_check(const char *s, size_t len, size_t max, size_t *bad_at)
 
 size_t text_prefix(const char *s, size_t max)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strnlen(s, max + 4);
-    size_t i = 0;
-    while (i < len) {
-        size_t n = text_char_len(p + i, len - i);
-        if (n == 0 || i + n > max)
-            break;
-        i += n;
-    }
-    return i;
+    return s_prefix_n((const unsigned char *)s, strnlen(s, max + 4), max);
 }
 
 /* True when the n bytes at s are the start of a character cut short: a lead

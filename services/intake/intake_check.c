@@ -189,6 +189,8 @@ static int s_check_wire(const ProtobufCMessageDescriptor *d, const uint8_t *data
     if (depth > 8)
         return RC_OK;
     while (s_wire_next(&p, end, &key, &value, &n)) {
+        if ((key >> 3) == 0)
+            return s_refuse(why, "malformed", "%sfield number 0 is not a protobuf field", prefix);
         if (!value)
             continue;
         const ProtobufCFieldDescriptor *f =

@@ -21,8 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     const char *type = NULL;
-    if (intake_check(env, &type, &why) == RC_OK && (!type || !*type))
+    int checked = intake_check(env, &type, &why);
+    if (checked == RC_OK && (!type || !*type))
         abort();
+    if (checked != RC_OK) {
+        rectify__envelope__free_unpacked(env, NULL);
+        return 0;
+    }
     /* what intake accepts is text PostgreSQL takes: packed again, the
      * Envelope passes the same strict check (every string valid UTF-8 with
      * no NUL, within its limit) */

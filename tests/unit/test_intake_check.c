@@ -360,3 +360,14 @@ Test(intake_check, a_unit_code_is_checked_when_registered)
     u.parent = "";
     cr_assert_eq(intake_check(&env, &type, &why), RC_OK);
 }
+
+Test(intake_check, field_number_0_is_malformed_even_where_protobuf_c_lets_it_pass)
+{
+    /* found by the fuzzer: an empty submit_write_off, then a field 0 */
+    const uint8_t frame[] = {0x92, 0x01, 0x00, 0x00, 0x00};
+    Rectify__Envelope *out = NULL;
+    cr_assert_eq(intake_decode(frame, sizeof frame, 1000, &out, &why), RC_ERR_INVALID);
+    cr_assert_null(out);
+    cr_assert_str_eq(why.code, "malformed");
+    cr_assert(strstr(why.message, "field number 0"), "%s", why.message);
+}

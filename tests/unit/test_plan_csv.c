@@ -532,3 +532,14 @@ Test(plan_csv, long_values_are_cut_in_messages_on_a_character_boundary)
     const char *dots = strstr(m, "...");
     cr_assert_eq((size_t)(dots - start) % 3, 0, "cut inside a character: %s", m);
 }
+
+Test(plan_csv, an_unterminated_quote_past_the_last_column_is_an_error_not_a_crash)
+{
+    /* found by the fuzzer: the cell past the header's last column has no
+     * column to name */
+    parsed_t p;
+    parse(&p, HEADER "党的建设,1.1,I,M,张三,sh-cgj,2021-03-31,fix_now,\"open\n");
+    cr_assert_eq(p.rc, RC_ERR_INVALID);
+    cr_assert_geq(p.nerrs, 1);
+    cr_assert(strstr(p.errs[0].message, "unterminated quote"), "%s", p.errs[0].message);
+}

@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CHECK(lit, max) text_check((lit), sizeof(lit) - 1, (max), NULL)
@@ -47,6 +48,17 @@ Test(text, the_byte_limit_is_checked_after_validity)
                             "abc",
                             4, 2, NULL),
                  TEXT_INVALID);
+}
+
+Test(text, the_byte_limit_reads_nothing_past_the_length)
+{
+    /* found by the fuzzer: bytes that are not NUL-terminated, over the limit */
+    char *bytes = malloc(8);
+    memcpy(bytes, "上海..", 8); /* 8 bytes, no NUL after them */
+    size_t at = 0;
+    cr_assert_eq(text_check(bytes, 8, 4, &at), TEXT_TOO_LONG);
+    cr_assert_eq(at, 3);
+    free(bytes);
 }
 
 Test(text, a_prefix_never_ends_inside_a_character)
