@@ -162,7 +162,7 @@ size_t log_format(char *buf, size_t size, long long ts_ms, log_level_t level, co
                   const char *event_id, const char *unit, const log_field_t *fields, size_t nfields,
                   const char *msg)
 {
-    const size_t reserve = sizeof &s_TRUNCATED_CLOSE[1]; /* marker, NUL, a string's quote */
+    const size_t reserve = sizeof s_TRUNCATED_CLOSE + 1; /* marker, NUL, a string's quote */
     if (size < reserve + 2) {                            /* not even room for a field */
         size_t n = size >= 3 ? 2 : 0;
         memcpy(buf, "{}", n);
