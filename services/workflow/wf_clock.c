@@ -233,12 +233,15 @@ int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *
 
 static const db_stmt_t s_seed_schedule = {
     "wf_seed_schedule",
+    /* nothing while a simulated clock is not set yet: seeded from the real
+     * clock, the schedule would sit years away from the simulated time */
     "INSERT INTO report_schedule (kind, due_at)"
-    " SELECT 'weekly', (date_trunc('week', rectify_now($1::bool) AT TIME ZONE 'UTC') + interval '7 "
-    "days')"
-    "   AT TIME ZONE 'UTC'"
-    " UNION ALL SELECT 'monthly', (date_trunc('month', rectify_now($1::bool) AT TIME ZONE 'UTC')"
-    "   + interval '1 month') AT TIME ZONE 'UTC'"
+    " SELECT s.kind, s.due_at FROM (VALUES"
+    "   ('weekly', (date_trunc('week', rectify_now($1::bool) AT TIME ZONE 'UTC')"
+    "     + interval '7 days') AT TIME ZONE 'UTC'),"
+    "   ('monthly', (date_trunc('month', rectify_now($1::bool) AT TIME ZONE 'UTC')"
+    "     + interval '1 month') AT TIME ZONE 'UTC')) AS s (kind, due_at)"
+    " WHERE NOT $1::bool OR EXISTS (SELECT 1 FROM sim_clock)"
     " ON CONFLICT DO NOTHING",
     1, 0};
 static const db_stmt_t s_due_reports = {

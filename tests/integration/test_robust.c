@@ -659,3 +659,27 @@ Test(robust, a_failure_outside_any_events_apply_is_traced_to_its_event_and_quara
     free(items[0].frame);
     free(items[1].frame);
 }
+
+/* --- a simulated clock not set yet ----------------------------------------- */
+
+Test(unset_clock, reports_are_scheduled_only_from_a_simulated_time_once_it_is_set)
+{
+    /* seeded from the real clock before the first `clock set`, the schedule
+     * could outlive the clearing that set does and leave the monthly report
+     * due years away (a test_clocks run saw no monthly report) */
+    cluster_start(&c, sim);
+    post_item_t item;
+    cluster_open_round(&item, NULL, "r-unset-clock");
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    free(item.frame);
+    cluster_wait_applied(&c); /* workflow has been ticking for a while */
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM report_schedule"), 0,
+                 "scheduled from the real clock while the simulated one is unset");
+    cluster_set_clock(&c, "2021-03-01T00:00:00Z");
+    cr_assert_eq(cluster_wait_number(&c, "SELECT count(*) FROM report_schedule", 2, 10000), 2);
+    cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM report_schedule WHERE"
+                                      " (kind = 'monthly' AND due_at = '2021-04-01T00:00:00Z')"
+                                      " OR (kind = 'weekly' AND due_at = '2021-03-08T00:00:00Z')"),
+                 2);
+    cluster_stop(&c);
+}
