@@ -32,8 +32,26 @@ demo=deploy/demo
 mkdir -p var/log
 rm -f var/log/demo-progress.jsonl
 
+# CURVE, as in production: every system posts with a key of its unit (here
+# one folder of certificates, one per unit: rectifyctl post picks the one of
+# each event's unit), and the log streams need an on-call key
+export RECTIFY_KEYS_DIR="$top/var/keys" RECTIFY_KEY_FILE="$top/var/keys/demo-clients"
+rm -rf "$RECTIFY_KEY_FILE" var/keys/demo-oncall.key_secret
+mkdir -p -m 0700 "$RECTIFY_KEY_FILE"
+keys_for() { # a key for each unit of the files, where it has none yet
+  for unit in $(grep -ho '"unit": *"[^"]*"' "$@" | cut -d'"' -f4 | sort -u); do
+    [ -f "$RECTIFY_KEY_FILE/$unit.key_secret" ] ||
+      $ctl key new --unit "$unit" --name "demo system of $unit" \
+        --out "$RECTIFY_KEY_FILE/$unit.key_secret" >/dev/null
+  done
+}
+$ctl key new --oncall --name "demo on-call admin" --out var/keys/demo-oncall.key_secret >/dev/null
+$ctl key new --unit admin --name "demo administrator" --out "$RECTIFY_KEY_FILE/admin.key_secret" >/dev/null
+echo "keys: the services', an on-call admin's, and one per posting unit (rectifyctl key list)"
+
 # follow the live logs while the campaign runs: errors and warnings only
-build/services/rectify-tail --level warn --timeout-ms 600000 >var/log/demo-tail.txt &
+RECTIFY_KEY_FILE=var/keys/demo-oncall.key_secret \
+  build/services/rectify-tail --level warn --timeout-ms 600000 >var/log/demo-tail.txt &
 tail_pid=$!
 sleep 0.3
 
@@ -53,6 +71,7 @@ post() {
 echo "== the campaign"
 $ctl clock set 2021-02-01T00:00:00Z >/dev/null
 post units
+keys_for "$demo"/seed001-*.jsonl
 post round
 $ctl clock set 2021-02-02T00:00:00Z >/dev/null
 $ctl import --round "$round" --unit sh-cgzf --on 2021-02-02 "$demo/seed001-plan.csv"

@@ -4,6 +4,8 @@
 # owner's connection). Logs go to var/log/. Before starting, the owner
 # migrates (rectifyctl migrate); each service then connects as its own role
 # (user=rectify_intake, rectify_workflow, rectify_notify: 090_roles.sql).
+# CURVE is on unless RECTIFY_ALLOW_PLAIN=true: the services' key pairs are
+# made in var/keys (RECTIFY_KEYS_DIR) where missing (rectifyctl key service).
 #   scripts/services.sh start|stop
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,8 +33,12 @@ start() {
     . "$top/var/pg/env"
     export RECTIFY_DB
   fi
-  export RECTIFY_ALLOW_PLAIN=${RECTIFY_ALLOW_PLAIN:-true}
+  export RECTIFY_ALLOW_PLAIN=${RECTIFY_ALLOW_PLAIN:-false}
+  export RECTIFY_KEYS_DIR=${RECTIFY_KEYS_DIR:-$top/var/keys}
   "$top/build/services/rectifyctl" migrate >/dev/null
+  if [ "$RECTIFY_ALLOW_PLAIN" != true ]; then
+    "$top/build/services/rectifyctl" key service >/dev/null
+  fi
   for svc in intake workflow notify; do
     RECTIFY_DB="$RECTIFY_DB user=rectify_$svc" \
       "$top/build/services/rectify-$svc" </dev/null >/dev/null 2>>"$logs/$svc.log" &

@@ -3,8 +3,11 @@
 #ifndef RECTIFY_BUS_H
 #define RECTIFY_BUS_H
 
+#include "curve.h"
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <zmq.h>
 
 /* A frame larger than this is refused by ZeroMQ itself (the peer is
  * disconnected); intake's own, smaller, limit answers REJECTED before that. */
@@ -14,10 +17,31 @@
  * tcp://127.x.y.z:port, tcp://localhost:port, tcp://[::1]:port. */
 bool bus_endpoint_is_loopback(const char *endpoint);
 
-/* Plain (unauthenticated) mode must be asked for, and then only loopback
- * endpoints are allowed. Returns 0, or RC_ERR_CONFIG with the reason in err. */
+/* Plain (unauthenticated) mode must be asked for (allow_plain), and then
+ * only loopback endpoints are allowed; with CURVE any endpoint is. Returns
+ * 0, or RC_ERR_CONFIG with the reason in err. */
 int bus_check_plain(bool allow_plain, const char *setting, const char *endpoint, char *err,
                     size_t errlen);
+
+/* Turns CURVE on for this process: loads its secret certificate
+ * keys_dir/me.key_secret; the peers' public ones are keys_dir/NAME.key.
+ * Returns 0, or an error with the reason (naming the file) in err. */
+int bus_curve_setup(const char *keys_dir, const char *me, char *err, size_t errlen);
+bool bus_curve_on(void);
+/* Reads keys_dir/name.key's public key into public_key (CURVE_KEY_TEXT). */
+int bus_curve_peer(const char *name, char *public_key, char *err, size_t errlen);
+/* Makes sock a CURVE server of ZAP domain (zap.h) with this process's key;
+ * refuses (RC_ERR_STATE) unless the ZAP handler runs. No-op in plain mode.
+ * Call before bind. Failures are logged. */
+int bus_curve_server(void *sock, const char *domain);
+/* Makes sock a CURVE client of the named service, pinning its public key
+ * (keys_dir/server.key). No-op in plain mode. Call before connect. */
+int bus_curve_client(void *sock, const char *server);
+/* The same with a given certificate and server key (the tools). */
+int bus_curve_client_with(void *sock, const curve_cert_t *mine, const char *server_public);
+/* The User-Id the ZAP handler gave the connection msg came on, or NULL
+ * (plain mode, or no handler answered: then the peer is unauthenticated). */
+const char *bus_user_id(zmq_msg_t *msg);
 
 /* New socket of type with linger_ms and the hard frame cap set. NULL on failure. */
 void *bus_socket(void *ctx, int type, int linger_ms);

@@ -6,8 +6,19 @@
 SETTING(db, CFG_STRING, "", 0, 0, NULL,
         "libpq connection string; empty uses the PG* environment variables")
 SETTING(allow_plain, CFG_BOOL, "false", 0, 0, NULL,
-        "accept unauthenticated ZeroMQ peers; only loopback (tcp://127.*, ipc://) endpoints "
-        "may be bound then. Required until CURVE keys are implemented")
+        "loopback development only: no CURVE, every peer unauthenticated, and only loopback "
+        "(tcp://127.*, ipc://) endpoints may be bound. Off: every socket is CURVE")
+SETTING(keys_dir, CFG_STRING, "var/keys", 0, 0, NULL,
+        "the services' certificates (rectifyctl key service): NAME.key_secret of this service, "
+        "NAME.key of the others; a client of intake needs only intake.key")
+SETTING(key_file, CFG_STRING, "", 0, 0, NULL,
+        "the tools' own secret certificate (rectifyctl key new): rectifyctl post and "
+        "rectify-bench with a system key, rectify-tail with an on-call key")
+SETTING(rate_per_s, CFG_INT, "2000", 1, 1000000, NULL,
+        "events a second one system key may post (a token bucket per key); more are answered "
+        "RETRY_LATER rate_limited with when to send again")
+SETTING(rate_burst, CFG_INT, "4000", 1, 10000000, NULL,
+        "events one key may post at once above its rate (the bucket's size)")
 SETTING(log_level, CFG_STRING, "info", 0, 0, "debug|info|warn|error",
         "lowest level written to stderr and the log stream")
 SETTING(intake_bind, CFG_STRING, "tcp://127.0.0.1:7101", 0, 0, NULL,

@@ -1,5 +1,7 @@
 /* log.c: bounded JSON log lines to stderr and a ZeroMQ PUB socket. */
 #include "log.h"
+#include "bus.h"
+#include "zap.h"
 #include "errors.h"
 #include "text.h"
 
@@ -48,7 +50,8 @@ int log_open(const char *service, log_level_t min_level, void *zmq_ctx, const ch
     int linger = 200, hwm = 10000;
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (zmq_bind(pub, pub_endpoint) != 0) {
+    /* with CURVE, only on-call keys may listen (the lines name units) */
+    if (bus_curve_server(pub, ZAP_DOMAIN_LOGS) != RC_OK || zmq_bind(pub, pub_endpoint) != 0) {
         zmq_close(pub);
         return RC_ERR_IO;
     }

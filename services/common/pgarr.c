@@ -76,6 +76,15 @@ void pgarr_add_int(pgarr_t *a, long long v)
     a->len += (size_t)n;
 }
 
+void pgarr_add_null(pgarr_t *a)
+{
+    if (s_reserve(a, 5) < 0)
+        return;
+    s_sep(a);
+    memcpy(a->buf + a->len, "NULL", 4);
+    a->len += 4;
+}
+
 const char *pgarr_text(pgarr_t *a)
 {
     if (s_reserve(a, 2) < 0)

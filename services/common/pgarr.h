@@ -18,6 +18,7 @@ void pgarr_init(pgarr_t *a);
 void pgarr_add_text(pgarr_t *a, const char *s); /* s must hold no NUL inside */
 void pgarr_add_bytea(pgarr_t *a, const uint8_t *data, size_t len);
 void pgarr_add_int(pgarr_t *a, long long v);
+void pgarr_add_null(pgarr_t *a);
 /* The literal, owned by a (valid until pgarr_free or the next add); NULL on
  * allocation failure. */
 const char *pgarr_text(pgarr_t *a);

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "rectify.pb-c.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,77 @@ static post_item_t *s_index_find(const s_index_t *ix, post_item_t *items, const 
     return first;
 }
 
-int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
-               const poster_opts_t *opts)
+/* Adds the secret certificate at path to creds. */
+static int s_add_key(poster_creds_t *creds, const char *path, char *err, size_t errlen)
+{
+    if (creds->nkeys == POSTER_MAX_KEYS) {
+        snprintf(err, errlen, "key_file: more than %d certificates", POSTER_MAX_KEYS);
+        return RC_ERR_CONFIG;
+    }
+    char why[700];
+    curve_cert_t *cert = &creds->keys[creds->nkeys];
+    int rc = curve_load(path, cert, why, sizeof why);
+    if (rc == RC_OK && !cert->secret_key[0]) {
+        snprintf(why, sizeof why, "%s: holds no secret-key (the .key_secret file is needed)", path);
+        rc = RC_ERR_CONFIG;
+    }
+    if (rc != RC_OK) {
+        snprintf(err, errlen, "key_file: %s", why);
+        return rc;
+    }
+    creds->nkeys++;
+    return RC_OK;
+}
+
+int poster_credentials(const config_t *cfg, poster_creds_t *creds, char *err, size_t errlen)
+{
+    memset(creds, 0, sizeof *creds);
+    if (config_bool(cfg, SET_allow_plain))
+        return RC_OK;
+    const char *file = config_str(cfg, SET_key_file);
+    if (!*file) {
+        snprintf(err, errlen,
+                 "key_file: name this system's secret certificate (RECTIFY_KEY_FILE; made by "
+                 "rectifyctl key new), or set allow_plain=true for loopback development");
+        return RC_ERR_CONFIG;
+    }
+    int rc = RC_OK;
+    DIR *dir = opendir(file);
+    if (dir) { /* a folder of certificates: each event goes with its unit's */
+        struct dirent *e;
+        while (rc == RC_OK && (e = readdir(dir))) {
+            size_t len = strlen(e->d_name);
+            if (len <= 11 || strcmp(e->d_name + len - 11, ".key_secret") != 0)
+                continue;
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", file, e->d_name);
+            rc = s_add_key(creds, path, err, errlen);
+        }
+        closedir(dir);
+        if (rc == RC_OK && creds->nkeys == 0) {
+            snprintf(err, errlen, "key_file: %s holds no .key_secret certificate", file);
+            rc = RC_ERR_CONFIG;
+        }
+    } else {
+        rc = s_add_key(creds, file, err, errlen);
+    }
+    if (rc != RC_OK)
+        return rc;
+    char path[600], why[700];
+    curve_cert_t server;
+    curve_path(path, sizeof path, config_str(cfg, SET_keys_dir), "intake", false);
+    if ((rc = curve_load(path, &server, why, sizeof why)) != RC_OK) {
+        snprintf(err, errlen, "keys_dir: intake's public key: %s", why);
+        return rc;
+    }
+    memcpy(creds->server_key, server.public_key, CURVE_KEY_TEXT);
+    creds->on = true;
+    return RC_OK;
+}
+
+/* Posts items over one connection, authenticated with cert (NULL: plain). */
+static int s_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
+                 const poster_opts_t *opts, const curve_cert_t *cert, const char *server_key)
 {
     s_index_t ix;
     if (s_index_build(&ix, items, n) != RC_OK)
@@ -83,7 +153,11 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
     int64_t *sent_at = calloc(n ? n : 1, sizeof *sent_at);
     void *sock = bus_socket(ctx, ZMQ_DEALER, 0);
     int rc = RC_ERR_IO;
-    if (!sent_at || !sock || zmq_connect(sock, endpoint) != 0)
+    if (!sent_at || !sock)
+        goto out_close;
+    if (cert && bus_curve_client_with(sock, cert, server_key) != RC_OK)
+        goto out_close;
+    if (zmq_connect(sock, endpoint) != 0)
         goto out_close;
 
     size_t next = 0, done = 0, in_flight = 0;
@@ -170,5 +244,56 @@ out_close:
         zmq_close(sock);
     free(sent_at);
     free(ix.slots);
+    return rc;
+}
+
+/* The key an item is sent with: the one certificate there is (a mismatch
+ * is intake's to refuse), or the certificate of the item's unit; -1 when
+ * none fits. */
+static int s_key_for(const poster_creds_t *creds, const post_item_t *it)
+{
+    if (creds->nkeys == 1)
+        return 0;
+    Rectify__Envelope *env = rectify__envelope__unpack(NULL, it->len, it->frame);
+    int k = -1;
+    for (int i = 0; env && env->unit && i < creds->nkeys && k < 0; i++)
+        if (!strcmp(creds->keys[i].unit, env->unit))
+            k = i;
+    if (env)
+        rectify__envelope__free_unpacked(env, NULL);
+    return k;
+}
+
+int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
+               const poster_opts_t *opts)
+{
+    const poster_creds_t *creds = opts->creds;
+    if (!creds || !creds->on)
+        return s_run(ctx, endpoint, items, n, opts, NULL, NULL);
+    /* runs of items with the same key, one connection each, in order: what
+     * one unit posts after another's is applied after it */
+    int rc = RC_OK;
+    size_t start = 0;
+    while (start < n) {
+        int k = s_key_for(creds, &items[start]);
+        size_t end = start + 1;
+        while (end < n && s_key_for(creds, &items[end]) == k)
+            end++;
+        if (k < 0) {
+            for (size_t i = start; i < end; i++) {
+                items[i].status = POST_REJECTED;
+                snprintf(items[i].code, sizeof items[i].code, "no_key");
+                snprintf(items[i].message, sizeof items[i].message,
+                         "unit: key_file holds no certificate of this event's unit; nothing "
+                         "was sent");
+            }
+        } else {
+            int r = s_run(ctx, endpoint, items + start, end - start, opts, &creds->keys[k],
+                          creds->server_key);
+            if (r != RC_OK && (rc == RC_OK || r != RC_ERR_TIMEOUT))
+                rc = r;
+        }
+        start = end;
+    }
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "log.h"
 #include "migrate.h"
+#include "zap.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -35,7 +36,8 @@ int service_check_endpoint(service_t *svc, cfg_key_t setting)
     return RC_OK;
 }
 
-void *service_bind_router(service_t *svc, cfg_key_t setting, int max_queued)
+void *service_bind_router(service_t *svc, cfg_key_t setting, const char *zap_domain,
+                          int max_queued)
 {
     if (service_check_endpoint(svc, setting) != RC_OK)
         return NULL;
@@ -43,6 +45,10 @@ void *service_bind_router(service_t *svc, cfg_key_t setting, int max_queued)
     void *router = bus_socket(svc->ctx, ZMQ_ROUTER, 1000);
     if (router && max_queued > 0)
         zmq_setsockopt(router, ZMQ_RCVHWM, &max_queued, sizeof max_queued);
+    if (router && bus_curve_server(router, zap_domain) != RC_OK) {
+        zmq_close(router);
+        return NULL;
+    }
     if (router && zmq_bind(router, endpoint) == 0) {
         log_event(LOG_INFO, NULL, NULL, (log_field_t[]){LF_STR("bind", endpoint)}, 1,
                   "%s listening", svc->name);
@@ -77,6 +83,37 @@ static db_t *s_connect_waiting(const char *conninfo, int sigfd)
     }
 }
 
+/* CURVE on: this service's certificate, and its ZAP handler (bound before
+ * any CURVE socket), pinning the public key of the one service that sends
+ * to it: workflow hears intake, notification hears workflow. */
+static int s_start_curve(service_t *svc)
+{
+    char err[700];
+    const char *dir = config_str(svc->cfg, SET_keys_dir);
+    if (bus_curve_setup(dir, svc->name, err, sizeof err) != RC_OK) {
+        log_error("config: keys_dir: %s (make the services' keys with rectifyctl key service, "
+                  "or set allow_plain=true for loopback development)",
+                  err);
+        return RC_ERR_CONFIG;
+    }
+    const char *sender = !strcmp(svc->name, "workflow") ? "intake"
+                         : !strcmp(svc->name, "notify") ? "workflow"
+                                                        : NULL;
+    zap_peer_t peer = {.name = sender};
+    if (sender && bus_curve_peer(sender, peer.public_key, err, sizeof err) != RC_OK) {
+        log_error("config: keys_dir: %s", err);
+        return RC_ERR_CONFIG;
+    }
+    svc->zap = zap_start(svc->ctx, config_str(svc->cfg, SET_db), &peer, sender ? 1 : 0, err,
+                         sizeof err);
+    if (!svc->zap) {
+        log_error("%s", err);
+        return RC_ERR_IO;
+    }
+    log_info("CURVE on: %s's ZAP handler is running", svc->name);
+    return RC_OK;
+}
+
 int service_start(service_t *svc, const char *name, const char *summary, cfg_key_t log_pub_key,
                   int argc, char **argv, int *exit_code)
 {
@@ -104,15 +141,7 @@ int service_start(service_t *svc, const char *name, const char *summary, cfg_key
     if (!svc->ctx)
         goto out_stop;
     log_level_t level = log_level_from_name(config_str(svc->cfg, SET_log_level));
-    const char *pub = config_str(svc->cfg, log_pub_key);
     log_open(name, level, NULL, NULL);
-    if (*pub && service_check_endpoint(svc, log_pub_key) != RC_OK)
-        goto out_stop;
-    if (log_open(name, level, svc->ctx, pub) != RC_OK) {
-        log_error("config: %s: cannot bind %s: %s", config_name(log_pub_key), pub,
-                  zmq_strerror(zmq_errno()));
-        goto out_stop;
-    }
     srand((unsigned)(clock_mono_ms() ^ ((int64_t)getpid() << 16)));
     svc->sigfd = bus_signal_fd();
     if (svc->sigfd < 0) {
@@ -126,6 +155,16 @@ int service_start(service_t *svc, const char *name, const char *summary, cfg_key
      * own role, only makes sure it speaks the schema it was built for */
     if (migrate_check(svc->db) != RC_OK)
         goto out_stop;
+    if (!config_bool(svc->cfg, SET_allow_plain) && s_start_curve(svc) != RC_OK)
+        goto out_stop;
+    const char *pub = config_str(svc->cfg, log_pub_key);
+    if (*pub && service_check_endpoint(svc, log_pub_key) != RC_OK)
+        goto out_stop;
+    if (log_open(name, level, svc->ctx, pub) != RC_OK) {
+        log_error("config: %s: cannot bind %s: %s", config_name(log_pub_key), pub,
+                  zmq_strerror(zmq_errno()));
+        goto out_stop;
+    }
     return 0;
 
 out_stop:
@@ -137,6 +176,7 @@ void service_stop(service_t *svc)
 {
     db_destroy(&svc->db);
     log_close();
+    zap_stop(&svc->zap);
     if (svc->ctx) {
         zmq_ctx_term(svc->ctx);
         svc->ctx = NULL;

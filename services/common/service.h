@@ -19,6 +19,7 @@ typedef struct {
     config_t *cfg;
     db_t *db;
     void *ctx;
+    struct zap_t *zap; /* CURVE's ZAP handler; NULL in plain mode */
     int sigfd;
 } service_t;
 
@@ -56,9 +57,11 @@ lease_t *service_lease_new(service_t *svc, cfg_key_t setting);
 
 /* Checks that endpoint (the value of setting) may be bound in this mode. */
 int service_check_endpoint(service_t *svc, cfg_key_t setting);
-/* A ROUTER socket bound to the endpoint of setting (checked first), queuing
- * at most max_queued frames received and not yet read (0: the bus default);
- * NULL on failure, logged with the setting's name. */
-void *service_bind_router(service_t *svc, cfg_key_t setting, int max_queued);
+/* A ROUTER socket bound to the endpoint of setting (checked first), a CURVE
+ * server of zap_domain (zap.h) unless in plain mode, queuing at most
+ * max_queued frames received and not yet read (0: the bus default); NULL on
+ * failure, logged with the setting's name. */
+void *service_bind_router(service_t *svc, cfg_key_t setting, const char *zap_domain,
+                          int max_queued);
 
 #endif

@@ -64,7 +64,8 @@ static void *s_connect(outbox_pump_t *self)
     /* no more frames queued than the window holds */
     int hwm = self->opts.window / (self->opts.batch_max > 0 ? self->opts.batch_max : 1) + 4;
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (zmq_connect(sock, self->endpoint) != 0) {
+    if (bus_curve_client(sock, self->opts.dest) != RC_OK ||
+        zmq_connect(sock, self->endpoint) != 0) {
         zmq_close(sock);
         return NULL;
     }
@@ -681,6 +682,17 @@ int inbox_on_readable(db_t *db, void *router, inbox_opts_t *opts, int max_msgs)
             log_warn("inbox: dropped a malformed batch");
             if (batch)
                 rectify__batch__free_unpacked(batch, NULL);
+            goto next;
+        }
+        /* with CURVE, a batch comes from the service its key is pinned to,
+         * whatever source it declares */
+        const char *who = bus_user_id(&body);
+        if (bus_curve_on() && (!who || strcmp(who, batch->source) != 0)) {
+            log_event(LOG_WARN, NULL, NULL,
+                      (log_field_t[]){LF_STR("source", batch->source),
+                                      LF_STR("key", who ? who : "(none)")},
+                      2, "inbox: dropped a batch whose source is not its sender's key");
+            rectify__batch__free_unpacked(batch, NULL);
             goto next;
         }
         int64_t through = 0;

@@ -1,9 +1,11 @@
 /* intake_server.c: receive, check, commit in batches, acknowledge, forward. */
 #include "intake_server.h"
 #include "bus.h"
+#include "zap.h"
 #include "clock.h"
 #include "errors.h"
 #include "intake_check.h"
+#include "intake_keys.h"
 #include "log.h"
 #include "pgarr.h"
 #include "text.h"
@@ -26,6 +28,7 @@ typedef struct {
     const char *event_type;
     uint8_t *content; /* the Envelope without sent_at_ms: what id_reused compares */
     size_t content_len;
+    long long key_id; /* the key that authenticated it; 0 in plain mode */
 } pending_t;
 
 struct intake_server_t {
@@ -36,6 +39,7 @@ struct intake_server_t {
     int batch_max;
     pending_t *pending;
     int npending;
+    intake_keys_t *keys; /* NULL in plain mode */
 };
 
 static const db_stmt_t s_accept = {
@@ -43,8 +47,8 @@ static const db_stmt_t s_accept = {
     "SELECT idx, verdict, to_char(first_received AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
     " FROM intake_accept($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::bytea[],"
-    " $6::bytea[])",
-    6, 0};
+    " $6::bytea[], $7::bigint[])",
+    7, 0};
 
 /* How long a sender is told to wait when the database cannot take events. */
 #define RETRY_AFTER_MS 1000
@@ -62,7 +66,13 @@ intake_server_t *intake_server_new(service_t *svc)
         goto out_free_self;
     if (service_check_endpoint(svc, SET_workflow_bind) != RC_OK)
         goto out_free_pending;
-    self->router = service_bind_router(svc, SET_intake_bind, 0);
+    if (bus_curve_on()) {
+        self->keys = intake_keys_new(svc->db, (int)config_int(svc->cfg, SET_rate_per_s),
+                                     (int)config_int(svc->cfg, SET_rate_burst));
+        if (!self->keys)
+            goto out_free_pending;
+    }
+    self->router = service_bind_router(svc, SET_intake_bind, ZAP_DOMAIN_SYSTEMS, 0);
     if (!self->router)
         goto out_free_pending;
     pump_opts_t opts = {
@@ -84,6 +94,7 @@ out_close_router:
     if (self->router)
         zmq_close(self->router);
 out_free_pending:
+    intake_keys_destroy(&self->keys);
     free(self->pending);
 out_free_self:
     free(self);
@@ -98,6 +109,7 @@ void intake_server_destroy(intake_server_t **self_p)
     pump_thread_stop(&self->pump, 0);
     if (self->router)
         zmq_close(self->router);
+    intake_keys_destroy(&self->keys);
     free(self->pending);
     free(self);
     *self_p = NULL;
@@ -158,6 +170,7 @@ static int s_receive(intake_server_t *self, pending_t *p)
     p->env = NULL;
     p->content = NULL;
     p->delimited = 0;
+    p->key_id = 0;
     if (zmq_msg_recv(&p->identity, self->router, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&p->identity);
         zmq_msg_close(&p->body);
@@ -194,8 +207,8 @@ out_drop:
  * db_fault says whether the data or the database is to blame. */
 static PGresult *s_store(intake_server_t *self, int first, int count)
 {
-    pgarr_t arr[6];
-    for (int a = 0; a < 6; a++)
+    pgarr_t arr[7];
+    for (int a = 0; a < 7; a++)
         pgarr_init(&arr[a]);
     for (int i = first; i < first + count; i++) {
         pending_t *p = &self->pending[i];
@@ -205,15 +218,19 @@ static PGresult *s_store(intake_server_t *self, int first, int count)
         pgarr_add_int(&arr[3], (long long)p->env->sent_at_ms);
         pgarr_add_bytea(&arr[4], zmq_msg_data(&p->body), zmq_msg_size(&p->body));
         pgarr_add_bytea(&arr[5], p->content, p->content_len);
+        if (p->key_id > 0)
+            pgarr_add_int(&arr[6], p->key_id);
+        else
+            pgarr_add_null(&arr[6]);
     }
-    const char *params[6];
+    const char *params[7];
     bool complete = true;
-    for (int a = 0; a < 6; a++)
+    for (int a = 0; a < 7; a++)
         complete = complete && (params[a] = pgarr_text(&arr[a])) != NULL;
     PGresult *res = NULL;
     if (complete && db_ensure(self->svc->db) == RC_OK)
         res = db_run(self->svc->db, &s_accept, params, NULL, NULL);
-    for (int a = 0; a < 6; a++)
+    for (int a = 0; a < 7; a++)
         pgarr_free(&arr[a]);
     return res;
 }
@@ -329,6 +346,43 @@ static int s_content(pending_t *p)
     return p->content ? RC_OK : RC_ERR_NOMEM;
 }
 
+/* Who sent p: the key the ZAP handler admitted its connection with (read
+ * from the message itself, never from the routing id), still unrevoked, and
+ * with a token in its bucket. Returns true with the key's unit, or false with
+ * the refusal in why (retry_after_ms > 0: rate limited, send again then). */
+static bool s_authenticate(intake_server_t *self, pending_t *p, intake_refusal_t *why, const char **unit, int *retry_after_ms)
+{
+    const char *user_id = bus_user_id(&p->body);
+    key_verdict_t v = KEY_UNKNOWN;
+    if (user_id)
+        v = intake_keys_check(self->keys, user_id, clock_mono_ms(), unit, &p->key_id,
+                              retry_after_ms);
+    if (v == KEY_OK)
+        return true;
+    *retry_after_ms = v == KEY_RATE_LIMITED ? *retry_after_ms : 0;
+    const char *code = !user_id              ? "unauthenticated"
+                       : v == KEY_REVOKED    ? "key_revoked"
+                       : v == KEY_RATE_LIMITED ? "rate_limited"
+                                             : "unknown_key";
+    snprintf(why->code, sizeof why->code, "%s", code);
+    if (!user_id)
+        snprintf(why->message, sizeof why->message,
+                 "this connection is not authenticated: connect with CURVE and a key made by "
+                 "rectifyctl key new; nothing was stored");
+    else if (v == KEY_REVOKED)
+        snprintf(why->message, sizeof why->message,
+                 "key %s has been revoked; nothing was stored: use a current key", user_id);
+    else if (v == KEY_RATE_LIMITED)
+        snprintf(why->message, sizeof why->message,
+                 "key %s posts faster than its limit (rate_per_s, rate_burst); nothing was "
+                 "stored: send the same event again after %d ms",
+                 user_id, *retry_after_ms);
+    else
+        snprintf(why->message, sizeof why->message,
+                 "key %s is not a known system key; nothing was stored", user_id);
+    return false;
+}
+
 /* Reads up to batch_max waiting frames: refusals are answered at once, the
  * rest are committed together. */
 static void s_take_batch(intake_server_t *self)
@@ -343,8 +397,20 @@ static void s_take_batch(intake_server_t *self)
         intake_refusal_t why;
         int rc = intake_decode(zmq_msg_data(&p->body), zmq_msg_size(&p->body), self->max_bytes,
                                &p->env, &why);
+        const char *key_unit = NULL;
+        int retry_after_ms = 0;
+        if (self->keys && !s_authenticate(self, p, &why, &key_unit, &retry_after_ms))
+            rc = RC_ERR_DENIED;
         if (rc == RC_OK)
             rc = intake_check(p->env, &p->event_type, &why);
+        if (rc == RC_OK && key_unit && strcmp(p->env->unit, key_unit) != 0) {
+            snprintf(why.code, sizeof why.code, "unit_mismatch");
+            text_printf(why.message, sizeof why.message,
+                        "unit: this connection's key (%lld) posts as unit \"%s\", not \"%s\"; "
+                        "nothing was stored",
+                        p->key_id, key_unit, p->env->unit);
+            rc = RC_ERR_DENIED;
+        }
         if (rc == RC_OK && s_content(p) != RC_OK) {
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
                        RECTIFY__ACK_STATUS__RETRY_LATER, "unavailable", "intake is out of memory",
@@ -354,8 +420,10 @@ static void s_take_batch(intake_server_t *self)
         }
         if (rc != RC_OK) {
             const char *event_id = p->env ? p->env->event_id : why.event_id;
-            s_send_ack(self, &p->identity, p->delimited, event_id, RECTIFY__ACK_STATUS__REJECTED,
-                       why.code, why.message, 0);
+            s_send_ack(self, &p->identity, p->delimited, event_id,
+                       retry_after_ms > 0 ? RECTIFY__ACK_STATUS__RETRY_LATER
+                                          : RECTIFY__ACK_STATUS__REJECTED,
+                       why.code, why.message, retry_after_ms);
             log_field_t f[] = {LF_STR("code", why.code)};
             log_event(LOG_WARN, event_id, p->env ? p->env->unit : NULL, f, 1, "rejected: %s",
                       why.message);

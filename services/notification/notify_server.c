@@ -12,6 +12,7 @@
  * came before the line), and rectify-tail shows each notice once. */
 #include "notify_server.h"
 #include "bus.h"
+#include "zap.h"
 #include "clock.h"
 #include "errors.h"
 #include "log.h"
@@ -223,7 +224,7 @@ notify_server_t *notify_server_new(service_t *svc)
     if (!self)
         return NULL;
     self->svc = svc;
-    self->router = service_bind_router(svc, SET_notify_bind, INBOX_MAX_QUEUED);
+    self->router = service_bind_router(svc, SET_notify_bind, ZAP_DOMAIN_PEERS, INBOX_MAX_QUEUED);
     if (!self->router)
         goto out_free_self;
     self->lease = service_lease_new(svc, SET_notify_bind);

@@ -13,6 +13,10 @@
 /* Connects to the configured database; prints the reason and returns NULL on failure. */
 db_t *ctl_connect(const config_t *cfg);
 
+/* The credentials posting needs (poster_credentials); prints the reason,
+ * naming the command, when they cannot be read. Returns 0 or the error. */
+int ctl_credentials(const config_t *cfg, poster_creds_t *creds, const char *command);
+
 /* Waits (up to timeout_ms) for workflow's outcome of every ACCEPTED or
  * DUPLICATE item and stores it in outcomes[i] ("applied", "refused", or ""
  * if none came) with code and message. Returns how many were refused. */
@@ -48,5 +52,6 @@ int ctl_import(const config_t *cfg, int argc, char **argv);
 int ctl_recipient(const config_t *cfg, int argc, char **argv);
 int ctl_dead_letters(const config_t *cfg, int argc, char **argv);
 int ctl_resend(const config_t *cfg, int argc, char **argv);
+int ctl_key(const config_t *cfg, int argc, char **argv);
 
 #endif

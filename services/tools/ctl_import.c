@@ -279,8 +279,13 @@ int ctl_import(const config_t *cfg, int argc, char **argv)
     if (!item.frame)
         goto out_free_plan;
     rectify__envelope__pack(&env, item.frame);
+    poster_creds_t creds;
+    if (ctl_credentials(cfg, &creds, "import") != RC_OK) {
+        status = 2;
+        goto out_free_frame;
+    }
     void *ctx = zmq_ctx_new();
-    poster_opts_t opts = {.timeout_ms = 5000, .retries = 5, .window = 1};
+    poster_opts_t opts = {.creds = &creds, .timeout_ms = 5000, .retries = 5, .window = 1};
     rc = poster_run(ctx, config_str(cfg, SET_intake_bind), &item, 1, &opts);
     zmq_ctx_term(ctx);
     if (rc != RC_OK || item.status != POST_ACCEPTED) {

@@ -5,7 +5,10 @@
  *                [--remember N] [ENDPOINT...]
  *
  * Without endpoints it subscribes to intake_log_pub, workflow_log_pub and
- * notify_log_pub of the configuration. Errors stand out (red on a terminal).
+ * notify_log_pub of the configuration. With CURVE (allow_plain=false) it
+ * needs an on-call key (key_file, made by rectifyctl key new --oncall) and
+ * the services' public keys (keys_dir); an endpoint given on the command
+ * line is then SERVICE=ENDPOINT, naming whose key to pin. Errors stand out (red on a terminal).
  *
  * Nothing is dropped silently: a line that is not a JSON object in UTF-8 is
  * shown marked [unparsed] (as JSON: wrapped in a warn line of its own, field
@@ -13,6 +16,7 @@
  * notice at least once; its lines ("channel":"log") carry the notice id, and
  * one whose id is among the last --remember ids shown is not shown again. */
 #include "bus.h"
+#include "errors.h"
 #include "clock.h"
 #include "config.h"
 #include "log.h"
@@ -51,7 +55,9 @@ static void s_usage(FILE *out)
             "                    [--count N] [--timeout-ms N] [--remember N] [ENDPOINT...]\n\n"
             "Follows the services' live logs; without endpoints, those of the config.\n"
             "A notice of the log channel is shown once (the last --remember notice ids,\n"
-            "default %d, are kept); a line that cannot be parsed is shown marked.\n",
+            "default %d, are kept); a line that cannot be parsed is shown marked.\n"
+            "With CURVE it needs an on-call key (key_file; rectifyctl key new --oncall)\n"
+            "and an ENDPOINT is SERVICE=ENDPOINT (intake=, workflow=, notify=).\n",
             REMEMBER_DEFAULT);
 }
 
@@ -228,49 +234,99 @@ int main(int argc, char **argv)
         seen_destroy(&f.seen);
         return 2;
     }
+    static const char *const names[] = {"intake", "workflow", "notify"};
+    const char *server[MAX_ENDPOINTS] = {0}; /* the service each endpoint is, with CURVE */
     if (nend == 0) {
         static const cfg_key_t keys[] = {SET_intake_log_pub, SET_workflow_log_pub,
                                          SET_notify_log_pub};
         for (int k = 0; k < 3; k++)
-            if (*config_str(cfg, keys[k]))
+            if (*config_str(cfg, keys[k])) {
+                server[nend] = names[k];
                 endpoints[nend++] = config_str(cfg, keys[k]);
+            }
+    } else {
+        for (int k = 0; k < nend; k++) /* SERVICE=ENDPOINT names whose key to pin */
+            for (int n = 0; n < 3; n++) {
+                size_t len = strlen(names[n]);
+                if (!strncmp(endpoints[k], names[n], len) && endpoints[k][len] == '=') {
+                    server[k] = names[n];
+                    endpoints[k] += len + 1;
+                }
+            }
     }
+    /* with CURVE, an on-call key (rectifyctl key new --oncall) and each
+     * service's public key; the streams refuse any other key */
+    bool curve = !config_bool(cfg, SET_allow_plain);
+    curve_cert_t mine;
+    int status = 2;
     void *ctx = zmq_ctx_new();
-    void *sub = bus_socket(ctx, ZMQ_SUB, 0);
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
-    for (int k = 0; k < nend; k++)
-        if (zmq_connect(sub, endpoints[k]) != 0) {
+    void *sub[MAX_ENDPOINTS] = {0};
+    if (curve && curve_load(config_str(cfg, SET_key_file), &mine, err, sizeof err) != RC_OK) {
+        fprintf(stderr, "rectify-tail: key_file (an on-call key, RECTIFY_KEY_FILE): %s\n",
+                *config_str(cfg, SET_key_file) ? err : "not set");
+        goto out;
+    }
+    for (int k = 0; k < nend; k++) {
+        sub[k] = bus_socket(ctx, ZMQ_SUB, 0);
+        zmq_setsockopt(sub[k], ZMQ_SUBSCRIBE, "", 0);
+        char server_key[CURVE_KEY_TEXT], path[600];
+        curve_cert_t peer;
+        if (curve) {
+            if (!server[k]) {
+                fprintf(stderr, "rectify-tail: %s: with CURVE, name the service: "
+                                "intake=..., workflow=... or notify=...\n", endpoints[k]);
+                goto out;
+            }
+            curve_path(path, sizeof path, config_str(cfg, SET_keys_dir), server[k], false);
+            if (curve_load(path, &peer, err, sizeof err) != RC_OK) {
+                fprintf(stderr, "rectify-tail: keys_dir: %s\n", err);
+                goto out;
+            }
+            memcpy(server_key, peer.public_key, sizeof server_key);
+            bus_curve_client_with(sub[k], &mine, server_key);
+        }
+        if (zmq_connect(sub[k], endpoints[k]) != 0) {
             fprintf(stderr, "rectify-tail: cannot connect %s: %s\n", endpoints[k],
                     zmq_strerror(zmq_errno()));
-            zmq_close(sub);
-            zmq_ctx_term(ctx);
-            config_destroy(&cfg);
-            seen_destroy(&f.seen);
-            return 2;
+            goto out;
         }
+    }
     int sigfd = bus_signal_fd();
     int64_t until = f.timeout_ms ? clock_mono_ms() + f.timeout_ms : 0;
     long shown = 0;
-    zmq_pollitem_t items[] = {{sub, 0, ZMQ_POLLIN, 0}, {NULL, sigfd, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[MAX_ENDPOINTS + 1];
+    items[0] = (zmq_pollitem_t){NULL, sigfd, ZMQ_POLLIN, 0};
+    for (int k = 0; k < nend; k++)
+        items[k + 1] = (zmq_pollitem_t){sub[k], 0, ZMQ_POLLIN, 0};
     while ((!f.count || shown < f.count) && (!until || clock_mono_ms() < until)) {
-        if (zmq_poll(items, sigfd >= 0 ? 2 : 1, 100) < 0 && zmq_errno() != EINTR)
+        int ready = sigfd >= 0 ? zmq_poll(items, nend + 1, 100) : zmq_poll(items + 1, nend, 100);
+        if (ready < 0 && zmq_errno() != EINTR)
             break;
-        if (sigfd >= 0 && (items[1].revents & ZMQ_POLLIN))
+        if (sigfd >= 0 && (items[0].revents & ZMQ_POLLIN))
             break;
-        if (!(items[0].revents & ZMQ_POLLIN))
-            continue;
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, sub, ZMQ_DONTWAIT) >= 0)
-            shown += s_show(&f, zmq_msg_data(&msg), zmq_msg_size(&msg));
-        zmq_msg_close(&msg);
+        for (int k = 0; k < nend; k++) {
+            if (!(items[k + 1].revents & ZMQ_POLLIN))
+                continue;
+            zmq_msg_t msg;
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, sub[k], ZMQ_DONTWAIT) >= 0)
+                shown += s_show(&f, zmq_msg_data(&msg), zmq_msg_size(&msg));
+            zmq_msg_close(&msg);
+        }
     }
+    status = 0;
     if (sigfd >= 0)
         close(sigfd);
-    zmq_close(sub);
+out:
+    memset(&mine, 0, sizeof mine);
+    for (int k = 0; k < nend; k++)
+        if (sub[k])
+            zmq_close(sub[k]);
     zmq_ctx_term(ctx);
     config_destroy(&cfg);
     seen_destroy(&f.seen);
+    if (status != 0)
+        return status;
     if (f.unparsed)
         fprintf(stderr, "rectify-tail: %ld line(s) could not be parsed (shown marked)\n",
                 f.unparsed);

@@ -59,6 +59,14 @@ static void s_usage(FILE *out)
         "  dead-events             events quarantined after failing again and again\n"
         "  requeue EVENT_ID|--all  send quarantined events to their consumer again\n"
         "  resend NOTICE_ID|--all  send dead letters again\n"
+        "  key new --unit U --name NAME [--out FILE]\n"
+        "                          a CURVE key for a system posting as unit U: recorded,\n"
+        "                          its secret written to FILE (0600) for its operator\n"
+        "  key new --oncall --name NAME [--out FILE]\n"
+        "                          a key for an on-call admin (rectify-tail)\n"
+        "  key list | key revoke ID\n"
+        "                          the keys; a revoked key is refused within a second\n"
+        "  key service             the services' own key pairs, into keys_dir\n"
         "  clock [show | set TIME | advance N(d|h|m) | real]\n"
         "                          the simulated clock that services started with\n"
         "                          sim_clock=true read (tests and demos)\n\n");
@@ -96,6 +104,15 @@ db_t *ctl_connect(const config_t *cfg)
         db_destroy(&db);
     }
     return db;
+}
+
+int ctl_credentials(const config_t *cfg, poster_creds_t *creds, const char *command)
+{
+    char err[800];
+    int rc = poster_credentials(cfg, creds, err, sizeof err);
+    if (rc != RC_OK)
+        fprintf(stderr, "rectifyctl %s: %s\n", command, err);
+    return rc;
 }
 
 static int s_cmd_migrate(const config_t *cfg)
@@ -366,6 +383,12 @@ static int s_cmd_post(const config_t *cfg, int argc, char **argv)
             map[nsend] = i;
             send[nsend++] = items[i];
         }
+    poster_creds_t creds;
+    if (ctl_credentials(cfg, &creds, "post") != RC_OK) {
+        status = 2;
+        goto out_free;
+    }
+    opts.creds = &creds;
     void *ctx = zmq_ctx_new();
     int rc = poster_run(ctx, config_str(cfg, SET_intake_bind), send, nsend, &opts);
     if (rc == RC_ERR_IO || rc == RC_ERR_NOMEM) {
@@ -610,6 +633,8 @@ int main(int argc, char **argv)
         status = ctl_report(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "clock"))
         status = s_cmd_clock(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "key"))
+        status = ctl_key(cfg, argc - i, argv + i);
     else {
         fprintf(stderr, "rectifyctl: unknown command \"%s\" (try --help)\n", cmd);
         status = 2;

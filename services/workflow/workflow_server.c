@@ -1,6 +1,7 @@
 /* workflow_server.c: apply events in batches, record outcomes, queue notices. */
 #include "workflow_server.h"
 #include "bus.h"
+#include "zap.h"
 #include "clock.h"
 #include "errors.h"
 #include "ids.h"
@@ -339,7 +340,7 @@ wf_server_t *wf_server_new(service_t *svc)
     self->timer_interval_ms = (int)config_int(svc->cfg, SET_timer_interval_ms);
     if (service_check_endpoint(svc, SET_notify_bind) != RC_OK)
         goto out_free_self;
-    self->router = service_bind_router(svc, SET_workflow_bind, INBOX_MAX_QUEUED);
+    self->router = service_bind_router(svc, SET_workflow_bind, ZAP_DOMAIN_PEERS, INBOX_MAX_QUEUED);
     if (!self->router)
         goto out_free_self;
     pump_opts_t opts = {

@@ -82,7 +82,8 @@ static void s_refused(const char *role, const char *sql)
 
 Test(roles, intake_stores_events_and_cannot_touch_the_lifecycle)
 {
-    s_allowed("rectify_intake", "SELECT * FROM intake_accept('{}', '{}', '{}', '{}', '{}', '{}')");
+    s_allowed("rectify_intake",
+              "SELECT * FROM intake_accept('{}', '{}', '{}', '{}', '{}', '{}', '{}')");
     s_refused("rectify_intake", "UPDATE task SET status = 'closed'");
     s_refused("rectify_intake", "INSERT INTO wf_event (event_id, seq, event_type, unit, outcome)"
                                 " VALUES (gen_random_uuid(), 1, 'x', 'admin', 'applied')");
@@ -143,7 +144,25 @@ Test(roles, report_reads_every_table_and_writes_none)
     PQclear(r);
     PQfinish(c);
     s_refused("rectify_report", "SELECT * FROM intake_accept('{00000000-0000-0000-0000-"
-                                "000000000001}', '{a}', '{b}', '{0}', '{x}', '{x}')");
+                                "000000000001}', '{a}', '{b}', '{0}', '{x}', '{x}', '{NULL}')");
+}
+
+Test(roles, only_the_owner_makes_and_revokes_keys)
+{
+    const char *roles[] = {"rectify_intake", "rectify_workflow", "rectify_notify",
+                           "rectify_report"};
+    for (int i = 0; i < 4; i++) {
+        if (i < 3) /* their ZAP handlers read the keys */
+            s_allowed(roles[i], "SELECT key_id, public_key, kind, unit FROM api_key");
+        s_refused(roles[i], "INSERT INTO api_key (public_key, kind, unit, name)"
+                            " VALUES (repeat('a', 40), 'system', 'admin', 'x')");
+        s_refused(roles[i], "UPDATE api_key SET revoked_at = NULL");
+    }
+    /* intake reads outcomes, never changes them; workflow reads only which
+     * key sent an event */
+    s_refused("rectify_intake", "UPDATE wf_event SET outcome = 'applied'");
+    s_allowed("rectify_workflow", "SELECT event_id, key_id FROM intake_event");
+    s_refused("rectify_workflow", "SELECT payload FROM intake_event");
 }
 
 Test(roles, no_service_changes_the_schema)

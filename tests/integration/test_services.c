@@ -239,9 +239,9 @@ Test(services, the_tail_tool_follows_all_services_and_filters)
     /* one tail waits for the lines of an event not posted yet; the other for
      * any notify line, which proves the stream flows */
     const char *by_event[] = {"--json", "--event", later,    "--count", "1", "--timeout-ms",
-                              "20000",  c.pub[0],  c.pub[1], c.pub[2],  NULL};
+                              "20000",  c.tail_ep[0], c.tail_ep[1], c.tail_ep[2], NULL};
     const char *any[] = {"--json", "--service", "notify", "--count", "1", "--timeout-ms",
-                         "20000",  c.pub[0],    c.pub[1], c.pub[2],  NULL};
+                         "20000",  c.tail_ep[0], c.tail_ep[1], c.tail_ep[2], NULL};
     int fd_event, fd_any;
     pid_t p_event = tail_start(by_event, &fd_event, NULL);
     pid_t p_any = tail_start(any, &fd_any, NULL);
@@ -272,11 +272,11 @@ Test(services, the_tail_tool_filters_by_unit_and_level)
 {
     char ids[20][40];
     const char *by_unit[] = {"--json", "--unit", "sh-cgzf", "--count", "1", "--timeout-ms",
-                             "20000",  c.pub[0], c.pub[1],  c.pub[2],  NULL};
-    const char *other[] = {"--json", "--unit", "sh-other", "--timeout-ms", "3000", c.pub[0],
-                           c.pub[1], c.pub[2], NULL};
-    const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000", c.pub[0],
-                            c.pub[1], c.pub[2],  NULL};
+                             "20000",  c.tail_ep[0], c.tail_ep[1], c.tail_ep[2], NULL};
+    const char *other[] = {"--json", "--unit", "sh-other", "--timeout-ms", "3000", c.tail_ep[0],
+                           c.tail_ep[1], c.tail_ep[2], NULL};
+    const char *errors[] = {"--json", "--level", "error", "--timeout-ms", "3000", c.tail_ep[0],
+                            c.tail_ep[1], c.tail_ep[2],  NULL};
     int fd_unit, fd_other, fd_errors;
     pid_t p2 = tail_start(other, &fd_other, NULL), p3 = tail_start(errors, &fd_errors, NULL);
     pid_t p1 = tail_start(by_unit, &fd_unit, NULL);
@@ -308,19 +308,40 @@ Test(services, a_refused_setting_stops_the_start_and_names_it)
     cr_assert(strstr(out, "RECTIFY_BATCH_MAX"), "output: %s", out);
 }
 
-Test(services, plain_mode_must_be_asked_for)
+/* Runs a service with the environment prefix env; its exit status and output. */
+static int run_service(const char *env, const char *name, char *out, size_t outlen)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND=ipc://%s/x.sock %s/rectify-intake 2>&1",
-             c.db.conninfo, c.dir, RECTIFY_BIN_DIR);
+    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s' %s %s/rectify-%s 2>&1", c.db.conninfo, env,
+             RECTIFY_BIN_DIR, name);
     FILE *p = popen(cmd, "r");
-    char out[2048] = "";
-    size_t n = fread(out, 1, sizeof out - 1, p);
+    size_t n = fread(out, 1, outlen - 1, p);
     out[n] = '\0';
     int status = pclose(p);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
-    cr_assert(strstr(out, "allow_plain"), "output: %s", out);
+    cr_assert(WIFEXITED(status), "status %d", status);
+    return WEXITSTATUS(status);
+}
+
+Test(services, curve_is_the_default_and_a_service_without_its_key_does_not_start)
+{
+    char env[1024], out[4096];
+    snprintf(env, sizeof env,
+             "RECTIFY_ALLOW_PLAIN=false RECTIFY_KEYS_DIR=%s/nokeys RECTIFY_INTAKE_BIND=ipc://%s/x.sock",
+             c.dir, c.dir);
+    cr_assert_eq(run_service(env, "intake", out, sizeof out), 1, "output: %s", out);
+    cr_assert(strstr(out, "keys_dir"), "output: %s", out);
+    cr_assert(strstr(out, "rectifyctl key service"), "output: %s", out);
+    cr_assert(strstr(out, "intake.key_secret"), "output: %s", out);
+}
+
+Test(services, plain_mode_binds_only_loopback)
+{
+    char out[4096];
+    cr_assert_eq(run_service("RECTIFY_ALLOW_PLAIN=true RECTIFY_INTAKE_BIND=tcp://0.0.0.0:7999",
+                             "intake", out, sizeof out),
+                 1, "output: %s", out);
+    cr_assert(strstr(out, "intake_bind"), "output: %s", out);
+    cr_assert(strstr(out, "not a loopback endpoint"), "output: %s", out);
 }
 
 Test(services, help_prints_the_settings_table)
@@ -341,22 +362,11 @@ Test(services, help_prints_the_settings_table)
  * and its output in out. */
 static int run_post(const char *text, char *out, size_t outlen)
 {
-    char path[256], cmd[2048];
+    char path[256], args[512];
     snprintf(path, sizeof path, "%s/events.jsonl", c.dir);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd,
-             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' %s/rectifyctl post --timeout-ms 500 "
-             "--retries 4 %s 2>&1",
-             c.db.conninfo, c.bind[SVC_INTAKE], RECTIFY_BIN_DIR, path);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(out, 1, outlen - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    cr_assert(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    cluster_write_file(path, text);
+    snprintf(args, sizeof args, "post --timeout-ms 500 --retries 4 %s", path);
+    return cluster_ctl(&c, out, outlen, args);
 }
 
 Test(services, rectifyctl_post_prints_one_answer_per_event_and_exits_0)

@@ -4,6 +4,8 @@
 #include "db.h"
 #include "errors.h"
 #include "ids.h"
+#include "bus.h"
+#include "curve.h"
 #include "migrate.h"
 #include "pbjson.h"
 #include "rectify.pb-c.h"
@@ -52,7 +54,10 @@ static void s_exec_child(cluster_t *c, int which)
     char conninfo[sizeof c->db.conninfo + 64];
     snprintf(conninfo, sizeof conninfo, "%s user=rectify_%s", c->db.conninfo, s_names[which]);
     setenv("RECTIFY_DB", conninfo, 1);
-    setenv("RECTIFY_ALLOW_PLAIN", "true", 1);
+    char keys[sizeof c->dir + 8];
+    snprintf(keys, sizeof keys, "%s/keys", c->dir);
+    setenv("RECTIFY_KEYS_DIR", keys, 1);
+    unsetenv("RECTIFY_ALLOW_PLAIN");
     setenv("RECTIFY_INTAKE_BIND", c->bind[SVC_INTAKE], 1);
     setenv("RECTIFY_WORKFLOW_BIND", c->bind[SVC_WORKFLOW], 1);
     setenv("RECTIFY_NOTIFY_BIND", c->bind[SVC_NOTIFY], 1);
@@ -131,6 +136,107 @@ void cluster_set_clock(cluster_t *c, const char *iso_time)
     cr_assert_eq(left, 0, "%lld clocks due by %s did not fire", left, iso_time);
 }
 
+/* DIR/keys: each service's key pair; DIR/clients: the units' certificates. */
+static void s_make_service_keys(cluster_t *c)
+{
+    char path[300], err[700];
+    snprintf(path, sizeof path, "%s/keys", c->dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/clients", c->dir);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    for (int i = 0; i < SVC_COUNT; i++) {
+        curve_cert_t cert;
+        cr_assert_eq(curve_new(&cert), RC_OK, "libzmq without CURVE");
+        char file[300], dir[200];
+        snprintf(dir, sizeof dir, "%s/keys", c->dir);
+        curve_path(file, sizeof file, dir, s_names[i], true);
+        cr_assert_eq(curve_save(&cert, file, true, NULL, err, sizeof err), RC_OK, "%s", err);
+        curve_path(file, sizeof file, dir, s_names[i], false);
+        cr_assert_eq(curve_save(&cert, file, false, NULL, err, sizeof err), RC_OK, "%s", err);
+        if (i == SVC_INTAKE)
+            memcpy(c->creds.server_key, cert.public_key, CURVE_KEY_TEXT);
+    }
+    c->creds.on = !c->plain;
+}
+
+/* The environment of the tools a test starts: this cluster's keys, and an
+ * on-call key for rectify-tail. */
+static void s_tool_env(cluster_t *c)
+{
+    char path[300], err[700];
+    snprintf(path, sizeof path, "%s/keys", c->dir);
+    setenv("RECTIFY_KEYS_DIR", path, 1);
+    setenv("RECTIFY_ALLOW_PLAIN", c->plain ? "true" : "false", 1);
+    snprintf(path, sizeof path, "%s/oncall.key_secret", c->dir);
+    setenv("RECTIFY_KEY_FILE", path, 1);
+    curve_cert_t cert;
+    cr_assert_eq(curve_new(&cert), RC_OK);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO api_key (public_key, kind, name) VALUES ('%s', 'oncall', 'test on-call')"
+             " RETURNING key_id",
+             cert.public_key);
+    cr_assert_gt(testdb_number(&c->db, sql), 0);
+    cr_assert_eq(curve_save(&cert, path, true, NULL, err, sizeof err), RC_OK, "%s", err);
+}
+
+long long cluster_key(cluster_t *c, const char *unit)
+{
+    char sql[512];
+    for (int i = 0; i < c->creds.nkeys; i++)
+        if (!strcmp(c->creds.keys[i].unit, unit)) {
+            snprintf(sql, sizeof sql, "SELECT key_id FROM api_key WHERE public_key = '%s'",
+                     c->creds.keys[i].public_key);
+            return testdb_number(&c->db, sql);
+        }
+    cr_assert_lt(c->creds.nkeys, POSTER_MAX_KEYS, "too many units for the test's keys");
+    curve_cert_t *cert = &c->creds.keys[c->creds.nkeys];
+    cr_assert_eq(curve_new(cert), RC_OK);
+    snprintf(cert->unit, sizeof cert->unit, "%s", unit);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO api_key (public_key, kind, unit, name) VALUES ('%s', 'system', '%s',"
+             " 'test system of %s') RETURNING key_id",
+             cert->public_key, unit, unit);
+    long long id = testdb_number(&c->db, sql);
+    cr_assert_gt(id, 0);
+    char path[400], err[700];
+    snprintf(path, sizeof path, "%s/clients/%s.key_secret", c->dir, unit);
+    const char *meta[] = {"unit", unit, NULL};
+    cr_assert_eq(curve_save(cert, path, true, meta, err, sizeof err), RC_OK, "%s", err);
+    c->creds.nkeys++;
+    return id;
+}
+
+/* Makes sure each item's unit has a key. */
+static void s_keys_for_items(cluster_t *c, const post_item_t *items, size_t n)
+{
+    if (c->plain)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        Rectify__Envelope *env = rectify__envelope__unpack(NULL, items[i].len, items[i].frame);
+        if (env && env->unit && *env->unit && strlen(env->unit) < 64 && !strchr(env->unit, '\''))
+            cluster_key(c, env->unit);
+        if (env)
+            rectify__envelope__free_unpacked(env, NULL);
+    }
+}
+
+void *cluster_client(cluster_t *c, const char *unit)
+{
+    void *sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (!c->plain) {
+        cluster_key(c, unit);
+        for (int i = 0; i < c->creds.nkeys; i++)
+            if (!strcmp(c->creds.keys[i].unit, unit))
+                cr_assert_eq(bus_curve_client_with(sock, &c->creds.keys[i], c->creds.server_key),
+                             RC_OK);
+    }
+    cr_assert_eq(zmq_connect(sock, c->bind[SVC_INTAKE]), 0);
+    return sock;
+}
+
 void cluster_start(cluster_t *c, const char *const *extra_env)
 {
     memset(c, 0, sizeof *c);
@@ -148,6 +254,12 @@ void cluster_start(cluster_t *c, const char *const *extra_env)
         snprintf(c->bind[i], sizeof c->bind[i], "ipc://%s/%s.sock", c->dir, s_names[i]);
         snprintf(c->pub[i], sizeof c->pub[i], "ipc://%s/%s.log.sock", c->dir, s_names[i]);
     }
+    for (const char *const *e = extra_env; e && *e; e++)
+        c->plain = c->plain || !strcmp(*e, "RECTIFY_ALLOW_PLAIN=true");
+    s_make_service_keys(c);
+    for (int i = 0; i < SVC_COUNT; i++)
+        snprintf(c->tail_ep[i], sizeof c->tail_ep[i], "%s=%s", s_names[i], c->pub[i]);
+    s_tool_env(c);
     c->ctx = zmq_ctx_new();
     for (int i = 0; i < SVC_COUNT; i++)
         cluster_spawn(c, i);
@@ -330,16 +442,14 @@ void cluster_open_round(post_item_t *item, const char *event_id, const char *rou
 
 int cluster_post(cluster_t *c, post_item_t *items, size_t n)
 {
-    poster_opts_t opts = {.timeout_ms = 1000, .retries = 60, .window = 200};
+    s_keys_for_items(c, items, n);
+    poster_opts_t opts = {.creds = &c->creds, .timeout_ms = 1000, .retries = 60, .window = 200};
     return poster_run(c->ctx, c->bind[SVC_INTAKE], items, n, &opts);
 }
 
 Rectify__Ack *cluster_send_raw(cluster_t *c, const void *frame, size_t len)
 {
-    void *sock = zmq_socket(c->ctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    cr_assert_eq(zmq_connect(sock, c->bind[SVC_INTAKE]), 0);
+    void *sock = cluster_client(c, "admin");
     cr_assert(zmq_send(sock, frame, len, 0) >= 0);
     zmq_pollitem_t pi[] = {{sock, 0, ZMQ_POLLIN, 0}};
     Rectify__Ack *ack = NULL;
@@ -354,11 +464,47 @@ Rectify__Ack *cluster_send_raw(cluster_t *c, const void *frame, size_t len)
     return ack;
 }
 
+/* Before rectifyctl posts: a key for every registered unit and for every
+ * unit of the JSON lines files its arguments name. */
+static void s_keys_for_ctl(cluster_t *c, const char *args)
+{
+    if (c->plain)
+        return;
+    PGconn *conn = PQconnectdb(c->db.conninfo);
+    PGresult *r = PQexec(conn, "SELECT code FROM unit");
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+        cluster_key(c, PQgetvalue(r, i, 0));
+    PQclear(r);
+    PQfinish(conn);
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", args);
+    for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        size_t len = strlen(w);
+        if (len < 6 || strcmp(w + len - 6, ".jsonl") != 0)
+            continue;
+        FILE *f = fopen(w, "r");
+        char line[65536];
+        while (f && fgets(line, sizeof line, f)) {
+            json_t *obj = json_loads(line, 0, NULL);
+            const char *unit = json_string_value(json_object_get(obj, "unit"));
+            if (unit && *unit && strlen(unit) < 64 && !strchr(unit, '\''))
+                cluster_key(c, unit);
+            json_decref(obj);
+        }
+        if (f)
+            fclose(f);
+    }
+}
+
 int cluster_ctl(cluster_t *c, char *out, size_t outlen, const char *args)
 {
+    s_keys_for_ctl(c, args);
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' %s/rectifyctl %s 2>&1",
-             c->db.conninfo, c->bind[SVC_INTAKE], RECTIFY_BIN_DIR, args);
+    snprintf(cmd, sizeof cmd,
+             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' RECTIFY_ALLOW_PLAIN=%s"
+             " RECTIFY_KEYS_DIR='%s/keys' RECTIFY_KEY_FILE='%s/clients' %s/rectifyctl %s 2>&1",
+             c->db.conninfo, c->bind[SVC_INTAKE], c->plain ? "true" : "false", c->dir, c->dir,
+             RECTIFY_BIN_DIR, args);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t n = fread(out, 1, outlen - 1, p);

@@ -6,6 +6,7 @@
 #include "poster.h"
 #include "testdb.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,14 +17,24 @@ typedef struct {
     char dir[128];
     char bind[SVC_COUNT][200]; /* intake, workflow, notify */
     char pub[SVC_COUNT][200];  /* their log streams */
+    char tail_ep[SVC_COUNT][220]; /* the same as rectify-tail names them: "intake=ipc://..." */
     pid_t pid[SVC_COUNT];
     int restarts[SVC_COUNT];
     pid_t extra_pid; /* a second copy of a service, if started */
     void *ctx;
+    /* CURVE, as in production (unless an extra environment string sets
+     * RECTIFY_ALLOW_PLAIN=true): the services' keys are in DIR/keys, and
+     * each unit the test posts as gets a system key of its own, recorded
+     * in api_key and written to DIR/clients/UNIT.key_secret */
+    bool plain;
+    poster_creds_t creds;
 } cluster_t;
 
 /* Creates the database and folder, starts all three services and waits
- * until each has bound its socket. Extra environment "NAME=value" strings
+ * until each has bound its socket. The test process's environment then
+ * points the tools it starts at this cluster's keys: RECTIFY_KEYS_DIR, and
+ * RECTIFY_KEY_FILE at an on-call key (rectify-tail; cluster_ctl posts with
+ * the units' keys). Extra environment "NAME=value" strings
  * (NULL-terminated list, may be NULL) go to every service. */
 void cluster_start(cluster_t *c, const char *const *extra_env);
 /* Starts (again) one service and waits until it listens. */
@@ -83,6 +94,13 @@ int cluster_ctl(cluster_t *c, char *out, size_t outlen, const char *args);
 void cluster_post_one(cluster_t *c, const char *json, char *outcome, size_t outlen);
 /* Writes text into the file path (asserts). */
 void cluster_write_file(const char *path, const char *text);
+
+/* The key (and certificate) unit posts with, made on first use; its
+ * key_id. Not in plain mode. */
+long long cluster_key(cluster_t *c, const char *unit);
+/* The DEALER socket a system of unit would connect with (CURVE with its key,
+ * or plain), connected to intake; the caller closes it. */
+void *cluster_client(cluster_t *c, const char *unit);
 
 /* Prints a service's stderr (for a failing test's diagnosis). */
 void cluster_dump_log(const cluster_t *c, int which);
