@@ -7,6 +7,7 @@
 #include "rectify.pb-c.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,4 +297,111 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
         start = end;
     }
     return rc;
+}
+
+#define OUTCOME_QUERY_IDS 500
+
+static bool s_wants_outcome(const post_item_t *it, const poster_outcome_t *o)
+{
+    return (it->status == POST_ACCEPTED || it->status == POST_DUPLICATE) && !o->outcome[0];
+}
+
+/* One round of questions over sock for items [0, n): fills what is decided.
+ * Returns 0, or RC_ERR_TIMEOUT / RC_ERR_INVALID (intake refused the query). */
+static int s_ask(void *sock, const post_item_t *items, size_t n, poster_outcome_t *out)
+{
+    for (size_t first = 0; first < n;) {
+        char *ids[OUTCOME_QUERY_IDS];
+        size_t at[OUTCOME_QUERY_IDS], k = 0;
+        for (; first < n && k < OUTCOME_QUERY_IDS; first++)
+            if (s_wants_outcome(&items[first], &out[first])) {
+                ids[k] = (char *)items[first].event_id;
+                at[k++] = first;
+            }
+        if (k == 0)
+            break;
+        Rectify__OutcomeQuery q = RECTIFY__OUTCOME_QUERY__INIT;
+        q.event_ids = ids;
+        q.n_event_ids = k;
+        size_t len = rectify__outcome_query__get_packed_size(&q);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+            return RC_ERR_NOMEM;
+        rectify__outcome_query__pack(&q, buf);
+        int sent = zmq_send(sock, "outcomes", 8, ZMQ_SNDMORE) >= 0 && zmq_send(sock, buf, len, 0) >= 0;
+        free(buf);
+        if (!sent)
+            return RC_ERR_IO;
+        zmq_pollitem_t pi[] = {{sock, 0, ZMQ_POLLIN, 0}};
+        Rectify__Outcomes *answer = NULL;
+        while (!answer && zmq_poll(pi, 1, 5000) == 1) {
+            zmq_msg_t head, body;
+            zmq_msg_init(&head);
+            zmq_msg_init(&body);
+            if (zmq_msg_recv(&head, sock, 0) >= 0 && zmq_msg_more(&head) &&
+                zmq_msg_recv(&body, sock, 0) >= 0 && zmq_msg_size(&head) == 8 &&
+                !memcmp(zmq_msg_data(&head), "outcomes", 8))
+                answer = rectify__outcomes__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+            zmq_msg_close(&head);
+            zmq_msg_close(&body);
+        }
+        if (!answer)
+            return RC_ERR_TIMEOUT;
+        int rc = answer->error && *answer->error ? RC_ERR_INVALID : RC_OK;
+        for (size_t i = 0; rc == RC_OK && i < answer->n_outcomes && i < k; i++) {
+            const Rectify__Outcome *o = answer->outcomes[i];
+            poster_outcome_t *dst = &out[at[i]];
+            if (o->state != RECTIFY__OUTCOME_STATE__OUTCOME_APPLIED &&
+                o->state != RECTIFY__OUTCOME_STATE__OUTCOME_REFUSED)
+                continue;
+            snprintf(dst->outcome, sizeof dst->outcome, "%s",
+                     o->state == RECTIFY__OUTCOME_STATE__OUTCOME_APPLIED ? "applied" : "refused");
+            snprintf(dst->code, sizeof dst->code, "%s", o->code);
+            text_cut(dst->message, sizeof dst->message, o->message);
+        }
+        rectify__outcomes__free_unpacked(answer, NULL);
+        if (rc != RC_OK)
+            return rc;
+    }
+    return RC_OK;
+}
+
+int poster_outcomes(void *ctx, const char *endpoint, const post_item_t *items, size_t n,
+                    const poster_opts_t *opts, poster_outcome_t *outcomes, int timeout_ms)
+{
+    memset(outcomes, 0, n * sizeof *outcomes);
+    const poster_creds_t *creds = opts->creds && opts->creds->on ? opts->creds : NULL;
+    int64_t until = clock_mono_ms() + timeout_ms;
+    int rc = RC_OK;
+    for (size_t start = 0; start < n && rc == RC_OK;) {
+        int k = creds ? s_key_for(creds, &items[start]) : 0;
+        size_t end = start + 1;
+        while (end < n && (creds ? s_key_for(creds, &items[end]) : 0) == k)
+            end++;
+        void *sock = k >= 0 ? bus_socket(ctx, ZMQ_DEALER, 0) : NULL;
+        if (sock && (!creds || bus_curve_client_with(sock, &creds->keys[k], creds->server_key) ==
+                                   RC_OK) &&
+            zmq_connect(sock, endpoint) == 0) {
+            bool open = true;
+            while (open && clock_mono_ms() < until) {
+                rc = s_ask(sock, items + start, end - start, outcomes + start);
+                open = false;
+                for (size_t i = start; rc == RC_OK && i < end && !open; i++)
+                    open = s_wants_outcome(&items[i], &outcomes[i]);
+                if (rc != RC_OK)
+                    break;
+                if (open)
+                    zmq_poll(NULL, 0, 100);
+            }
+        }
+        if (sock)
+            zmq_close(sock);
+        start = end;
+    }
+    if (rc != RC_OK)
+        return rc;
+    int refused = 0;
+    for (size_t i = 0; i < n; i++)
+        refused += !strcmp(outcomes[i].outcome, "refused");
+    return refused;
 }

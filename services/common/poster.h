@@ -67,6 +67,20 @@ typedef struct {
 int poster_run(void *zmq_ctx, const char *endpoint, post_item_t *items, size_t n,
                const poster_opts_t *opts);
 
+/* What workflow made of an event, as intake tells its sender. */
+typedef struct {
+    char outcome[16]; /* "applied", "refused", "" (not decided, or not known) */
+    char code[32];
+    char message[256];
+} poster_outcome_t;
+
+/* Asks intake, over the same kind of authenticated connection, for the
+ * outcome of every ACCEPTED or DUPLICATE item, again until each is decided
+ * or timeout_ms has passed; writes outcomes[i]. Returns how many were
+ * refused, or a negative RC when intake could not be asked. */
+int poster_outcomes(void *zmq_ctx, const char *endpoint, const post_item_t *items, size_t n,
+                    const poster_opts_t *opts, poster_outcome_t *outcomes, int timeout_ms);
+
 /* Name of a status as rectifyctl prints it: "ACCEPTED", ... */
 const char *poster_status_name(post_status_t status);
 

@@ -161,6 +161,120 @@ static void s_release(pending_t *p)
     p->content = NULL;
 }
 
+static const db_stmt_t s_outcomes = {
+    "intake_outcomes",
+    "SELECT CASE WHEN i.event_id IS NULL THEN 'unknown' WHEN w.event_id IS NULL THEN 'pending'"
+    " ELSE w.outcome END, coalesce(w.code, ''), coalesce(w.message, '')"
+    " FROM unnest($1::uuid[]) WITH ORDINALITY AS q (id, n)"
+    " LEFT JOIN intake_event i ON i.event_id = q.id AND ($2::text IS NULL OR i.unit = $2)"
+    " LEFT JOIN wf_event w ON w.event_id = i.event_id ORDER BY q.n",
+    2, 0};
+
+#define OUTCOMES_MAX_IDS 1000
+
+/* Looks up the outcomes of the asked ids (the asking key's unit only; in
+ * plain mode, any) into out. Returns NULL or the reason the query failed. */
+static const char *s_lookup_outcomes(intake_server_t *self, const Rectify__OutcomeQuery *q,
+                                     const char *unit, Rectify__Outcomes *out)
+{
+    if (q->n_event_ids > OUTCOMES_MAX_IDS)
+        return "event_ids: at most 1000 a query";
+    pgarr_t ids;
+    pgarr_init(&ids);
+    for (size_t i = 0; i < q->n_event_ids; i++) /* not a UUID: never accepted */
+        pgarr_add_text(&ids, ids_is_uuid(q->event_ids[i]) ? q->event_ids[i]
+                                                          : "00000000-0000-0000-0000-000000000000");
+    const char *params[] = {q->n_event_ids ? pgarr_text(&ids) : "{}", unit};
+    PGresult *res = NULL;
+    if (params[0] && db_ensure(self->svc->db) == RC_OK)
+        res = db_run(self->svc->db, &s_outcomes, params, NULL, NULL);
+    pgarr_free(&ids);
+    if (!res)
+        return "the event store is unavailable: ask again later";
+    size_t n = (size_t)PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        return NULL;
+    }
+    out->outcomes = calloc(n, sizeof *out->outcomes);
+    Rectify__Outcome *each = calloc(n, sizeof *each); /* freed through outcomes[0] */
+    if (!out->outcomes || !each) {
+        free(out->outcomes);
+        free(each);
+        out->outcomes = NULL;
+        PQclear(res);
+        return "intake is out of memory";
+    }
+    for (size_t i = 0; i < n && i < q->n_event_ids; i++) {
+        Rectify__Outcome *o = &each[i];
+        rectify__outcome__init(o);
+        const char *state = PQgetvalue(res, (int)i, 0);
+        o->event_id = q->event_ids[i];
+        o->state = !strcmp(state, "applied")   ? RECTIFY__OUTCOME_STATE__OUTCOME_APPLIED
+                   : !strcmp(state, "refused") ? RECTIFY__OUTCOME_STATE__OUTCOME_REFUSED
+                   : !strcmp(state, "pending") ? RECTIFY__OUTCOME_STATE__OUTCOME_PENDING
+                                               : RECTIFY__OUTCOME_STATE__OUTCOME_UNKNOWN;
+        o->code = strdup(PQgetvalue(res, (int)i, 1));
+        o->message = strdup(PQgetvalue(res, (int)i, 2));
+        out->outcomes[out->n_outcomes++] = o;
+    }
+    PQclear(res);
+    return NULL;
+}
+
+/* Answers an outcome query: two frames, "outcomes" and Outcomes. */
+static void s_answer_outcomes(intake_server_t *self, pending_t *p, zmq_msg_t *query)
+{
+    Rectify__Outcomes out = RECTIFY__OUTCOMES__INIT;
+    const char *unit = NULL, *error = NULL;
+    if (self->keys) {
+        const char *user_id = bus_user_id(query);
+        int retry_after_ms = 0;
+        long long key_id = 0;
+        if (!user_id || intake_keys_check(self->keys, user_id, clock_mono_ms(), &unit, &key_id,
+                                          &retry_after_ms) != KEY_OK)
+            error = "this connection's key is not allowed to ask (unknown, revoked or rate "
+                    "limited)";
+    }
+    Rectify__OutcomeQuery *q =
+        error ? NULL
+              : rectify__outcome_query__unpack(NULL, zmq_msg_size(query), zmq_msg_data(query));
+    if (!error && !q)
+        error = "the query is not an OutcomeQuery";
+    if (!error) {
+        for (size_t i = 0; i < q->n_event_ids && !error; i++)
+            if (text_check(q->event_ids[i], strlen(q->event_ids[i]), 64, NULL) != TEXT_OK)
+                error = "event_ids: not valid UTF-8, or longer than 64 bytes";
+    }
+    if (!error)
+        error = s_lookup_outcomes(self, q, unit, &out);
+    out.error = (char *)(error ? error : "");
+    size_t len = rectify__outcomes__get_packed_size(&out);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf) {
+        rectify__outcomes__pack(&out, buf);
+        zmq_msg_t id;
+        zmq_msg_init(&id);
+        zmq_msg_copy(&id, &p->identity);
+        if (zmq_msg_send(&id, self->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+            zmq_send(self->router, "outcomes", 8, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(self->router, buf, len, ZMQ_DONTWAIT);
+        } else {
+            zmq_msg_close(&id);
+        }
+    }
+    free(buf);
+    for (size_t i = 0; i < out.n_outcomes; i++) {
+        free(out.outcomes[i]->code);
+        free(out.outcomes[i]->message);
+    }
+    if (out.n_outcomes)
+        free(out.outcomes[0]); /* the array of them, allocated at once */
+    free(out.outcomes);
+    if (q)
+        rectify__outcome_query__free_unpacked(q, NULL);
+}
+
 /* Receives one message; returns 1 when one was read into p, 0 when none was
  * waiting, -1 for a malformed multipart (dropped). */
 static int s_receive(intake_server_t *self, pending_t *p)
@@ -184,6 +298,20 @@ static int s_receive(intake_server_t *self, pending_t *p)
         zmq_msg_init(&p->body);
         if (zmq_msg_recv(&p->body, self->router, 0) < 0)
             goto out_drop;
+    }
+    if (zmq_msg_more(&p->body) && !p->delimited && zmq_msg_size(&p->body) == 8 &&
+        memcmp(zmq_msg_data(&p->body), "outcomes", 8) == 0) {
+        zmq_msg_t query;
+        zmq_msg_init(&query);
+        if (zmq_msg_recv(&query, self->router, 0) >= 0 && !zmq_msg_more(&query))
+            s_answer_outcomes(self, p, &query);
+        while (zmq_msg_more(&query)) { /* a third frame: not a query; dropped */
+            zmq_msg_close(&query);
+            zmq_msg_init(&query);
+            zmq_msg_recv(&query, self->router, 0);
+        }
+        zmq_msg_close(&query);
+        goto out_drop;
     }
     if (zmq_msg_more(&p->body)) {
         while (zmq_msg_more(&p->body)) {

@@ -131,48 +131,24 @@ static int s_cmd_migrate(const config_t *cfg)
     return 0;
 }
 
-static const db_stmt_t s_outcomes = {
-    "ctl_outcomes",
-    "SELECT event_id::text, outcome, coalesce(code, ''), coalesce(message, '') FROM wf_event"
-    " WHERE event_id = ANY($1::uuid[])",
-    1, 0};
-
 int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
                       ctl_outcome_t *outcomes, int timeout_ms)
 {
-    db_t *db = ctl_connect(cfg);
-    int refused = 0;
-    size_t waiting = 0;
-    memset(outcomes, 0, n * sizeof *outcomes);
-    for (size_t i = 0; i < n; i++)
-        waiting += items[i].status == POST_ACCEPTED || items[i].status == POST_DUPLICATE;
-    int64_t until = clock_mono_ms() + timeout_ms;
-    while (db && waiting > 0 && clock_mono_ms() < until) {
-        pgarr_t ids;
-        pgarr_init(&ids);
-        for (size_t i = 0; i < n; i++)
-            if ((items[i].status == POST_ACCEPTED || items[i].status == POST_DUPLICATE) &&
-                !outcomes[i].outcome[0])
-                pgarr_add_text(&ids, items[i].event_id);
-        const char *params[] = {pgarr_text(&ids)};
-        PGresult *res = params[0] ? db_run(db, &s_outcomes, params, NULL, NULL) : NULL;
-        for (int r = 0; res && r < PQntuples(res); r++)
-            for (size_t i = 0; i < n; i++) /* one id may stand on several lines */
-                if (!outcomes[i].outcome[0] &&
-                    strcmp(items[i].event_id, PQgetvalue(res, r, 0)) == 0) {
-                    ctl_outcome_t *o = &outcomes[i];
-                    snprintf(o->outcome, sizeof o->outcome, "%s", PQgetvalue(res, r, 1));
-                    snprintf(o->code, sizeof o->code, "%s", PQgetvalue(res, r, 2));
-                    snprintf(o->message, sizeof o->message, "%s", PQgetvalue(res, r, 3));
-                    refused += strcmp(o->outcome, "refused") == 0;
-                    waiting--;
-                }
-        PQclear(res);
-        pgarr_free(&ids);
-        if (waiting > 0)
-            usleep(20000);
+    /* asked of intake over the authenticated socket: no database needed */
+    poster_creds_t creds;
+    if (ctl_credentials(cfg, &creds, "post") != RC_OK) {
+        memset(outcomes, 0, n * sizeof *outcomes);
+        return 0;
     }
-    db_destroy(&db);
+    poster_opts_t opts = {.creds = &creds};
+    void *ctx = zmq_ctx_new();
+    int refused = poster_outcomes(ctx, config_str(cfg, SET_intake_bind), items, n, &opts,
+                                  outcomes, timeout_ms);
+    zmq_ctx_term(ctx);
+    if (refused < 0) {
+        fprintf(stderr, "rectifyctl: intake did not tell the outcomes (%s)\n", rc_name(refused));
+        return 0;
+    }
     return refused;
 }
 

@@ -302,17 +302,57 @@ Test(auth, rectifyctl_makes_lists_and_revokes_keys_and_a_new_key_posts_from_its_
                        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"y\",\"name\":\"y\","
                        "\"role\":\"UNIT\"}}\n");
     char cmd[2048];
+    /* no database: the outcomes come from intake over the same socket */
     snprintf(cmd, sizeof cmd,
-             "RECTIFY_DB='%s' RECTIFY_INTAKE_BIND='%s' RECTIFY_KEY_FILE='%s' %s/rectifyctl post %s",
-             c.db.conninfo, c.bind[SVC_INTAKE], path, RECTIFY_BIN_DIR, events);
+             "RECTIFY_DB='host=/nonexistent' RECTIFY_INTAKE_BIND='%s' RECTIFY_KEY_FILE='%s'"
+             " %s/rectifyctl post %s",
+             c.bind[SVC_INTAKE], path, RECTIFY_BIN_DIR, events);
     test_shell(cmd, out, sizeof out);
-    cr_assert(strstr(out, "\"status\":\"ACCEPTED\""), "%s", out); /* workflow then refuses it */
+    cr_assert(strstr(out, "\"status\":\"ACCEPTED\""), "%s", out);
+    cr_assert(strstr(out, "\"outcome\":\"refused\""), "workflow's refusal, told by intake: %s",
+              out); /* sh-cgzf may not register units */
     cr_assert(strstr(out, "unit_mismatch"), "%s", out);
 
     snprintf(args, sizeof args, "key revoke %lld", id);
     cr_assert_eq(cluster_ctl(&c, out, sizeof out, args), 0, "%s", out);
     cr_assert_eq(cluster_ctl(&c, out, sizeof out, args), 1, "revoked twice: %s", out);
     cr_assert_eq(cluster_ctl(&c, out, sizeof out, "key revoke abc"), 2, "%s", out);
+}
+
+Test(auth, a_system_is_told_the_outcomes_of_its_own_units_events_only)
+{
+    size_t n;
+    post_item_t *items = cluster_post_json(
+        &c,
+        "{\"unit\":\"sh-cgzf\",\"register_unit\":{\"code\":\"x1\",\"name\":\"x\","
+        "\"role\":\"UNIT\"}}\n"
+        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"x2\",\"name\":\"x\","
+        "\"role\":\"UNIT\"}}\n",
+        &n);
+    cr_assert_eq(n, 2);
+    cluster_wait_applied(&c);
+    /* asked with sh-cgzf's key alone */
+    poster_creds_t *creds = calloc(1, sizeof *creds);
+    cr_assert(creds);
+    creds->on = true;
+    memcpy(creds->server_key, c.creds.server_key, CURVE_KEY_TEXT);
+    for (int i = 0; i < c.creds.nkeys; i++)
+        if (!strcmp(c.creds.keys[i].unit, "sh-cgzf"))
+            creds->keys[creds->nkeys++] = c.creds.keys[i];
+    cr_assert_eq(creds->nkeys, 1);
+    poster_opts_t opts = {.creds = creds};
+    poster_outcome_t out[2];
+    int refused = poster_outcomes(c.ctx, c.bind[SVC_INTAKE], items, 2, &opts, out, 1500);
+    cr_assert_eq(refused, 1);
+    cr_assert_str_eq(out[0].outcome, "refused");
+    cr_assert_str_eq(out[0].code, "denied", "%s: %s", out[0].code, out[0].message);
+    cr_assert_str_eq(out[1].outcome, "", "another unit's outcome was told: %s", out[1].outcome);
+    /* its own unit's key is told */
+    opts.creds = &c.creds;
+    cr_assert_eq(poster_outcomes(c.ctx, c.bind[SVC_INTAKE], items, 2, &opts, out, 5000), 1);
+    cr_assert_str_eq(out[1].outcome, "applied");
+    free(creds);
+    cluster_free_items(items, n);
 }
 
 Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
