@@ -56,11 +56,7 @@ int bus_curve_setup(const char *keys_dir, const char *me, char *err, size_t errl
     char path[600];
     curve_path(path, sizeof path, keys_dir, me, true);
     curve_cert_t cert;
-    int rc = curve_load(path, &cert, err, errlen);
-    if (rc == RC_OK && !cert.secret_key[0]) {
-        snprintf(err, errlen, "%s: holds no secret-key", path);
-        rc = RC_ERR_INVALID;
-    }
+    int rc = curve_load_secret(path, &cert, err, errlen);
     if (rc != RC_OK)
         return rc;
     s_curve.mine = cert;
@@ -76,13 +72,7 @@ bool bus_curve_on(void)
 
 int bus_curve_peer(const char *name, char *public_key, char *err, size_t errlen)
 {
-    char path[600];
-    curve_path(path, sizeof path, s_curve.dir, name, false);
-    curve_cert_t cert;
-    int rc = curve_load(path, &cert, err, errlen);
-    if (rc == RC_OK)
-        memcpy(public_key, cert.public_key, CURVE_KEY_TEXT);
-    return rc;
+    return curve_peer_key(s_curve.dir, name, public_key, err, errlen);
 }
 
 int bus_curve_server(void *sock, const char *domain)

@@ -153,3 +153,24 @@ int curve_load(const char *path, curve_cert_t *cert, char *err, size_t errlen)
     }
     return RC_OK;
 }
+
+int curve_load_secret(const char *path, curve_cert_t *cert, char *err, size_t errlen)
+{
+    int rc = curve_load(path, cert, err, errlen);
+    if (rc == RC_OK && !cert->secret_key[0]) {
+        snprintf(err, errlen, "%s: holds no secret-key (the .key_secret file is needed)", path);
+        rc = RC_ERR_INVALID;
+    }
+    return rc;
+}
+
+int curve_peer_key(const char *dir, const char *name, char *public_key, char *err, size_t errlen)
+{
+    char path[600];
+    curve_path(path, sizeof path, dir, name, false);
+    curve_cert_t cert;
+    int rc = curve_load(path, &cert, err, errlen);
+    if (rc == RC_OK)
+        memcpy(public_key, cert.public_key, CURVE_KEY_TEXT);
+    return rc;
+}

@@ -35,6 +35,14 @@ int curve_save(const curve_cert_t *cert, const char *path, bool with_secret,
  * readable by others than its owner is refused. */
 int curve_load(const char *path, curve_cert_t *cert, char *err, size_t errlen);
 
+/* curve_load of a file that must hold the secret key too (a .key_secret):
+ * one without is refused, naming the file. */
+int curve_load_secret(const char *path, curve_cert_t *cert, char *err, size_t errlen);
+
+/* The public key of peer name (dir/name.key) into public_key
+ * (CURVE_KEY_TEXT bytes). */
+int curve_peer_key(const char *dir, const char *name, char *public_key, char *err, size_t errlen);
+
 /* path = dir/name.key or dir/name.key_secret. */
 void curve_path(char *path, size_t len, const char *dir, const char *name, bool secret);
 

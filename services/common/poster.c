@@ -84,12 +84,7 @@ static int s_add_key(poster_creds_t *creds, const char *path, char *err, size_t 
         return RC_ERR_CONFIG;
     }
     char why[700];
-    curve_cert_t *cert = &creds->keys[creds->nkeys];
-    int rc = curve_load(path, cert, why, sizeof why);
-    if (rc == RC_OK && !cert->secret_key[0]) {
-        snprintf(why, sizeof why, "%s: holds no secret-key (the .key_secret file is needed)", path);
-        rc = RC_ERR_CONFIG;
-    }
+    int rc = curve_load_secret(path, &creds->keys[creds->nkeys], why, sizeof why);
     if (rc != RC_OK) {
         snprintf(err, errlen, "key_file: %s", why);
         return rc;
@@ -132,14 +127,13 @@ int poster_credentials(const config_t *cfg, poster_creds_t *creds, char *err, si
     }
     if (rc != RC_OK)
         return rc;
-    char path[600], why[700];
-    curve_cert_t server;
-    curve_path(path, sizeof path, config_str(cfg, SET_keys_dir), "intake", false);
-    if ((rc = curve_load(path, &server, why, sizeof why)) != RC_OK) {
+    char why[700];
+    rc = curve_peer_key(config_str(cfg, SET_keys_dir), "intake", creds->server_key, why,
+                        sizeof why);
+    if (rc != RC_OK) {
         snprintf(err, errlen, "keys_dir: intake's public key: %s", why);
         return rc;
     }
-    memcpy(creds->server_key, server.public_key, CURVE_KEY_TEXT);
     creds->on = true;
     return RC_OK;
 }
@@ -248,21 +242,31 @@ out_close:
     return rc;
 }
 
-/* The key an item is sent with: the one certificate there is (a mismatch
+/* The key each item is sent with: the one certificate there is (a mismatch
  * is intake's to refuse), or the certificate of the item's unit; -1 when
- * none fits. */
-static int s_key_for(const poster_creds_t *creds, const post_item_t *it)
+ * none fits. Each envelope is read once. NULL when out of memory. */
+static int *s_keys_of(const poster_creds_t *creds, const post_item_t *items, size_t n)
 {
-    if (creds->nkeys == 1)
-        return 0;
-    Rectify__Envelope *env = rectify__envelope__unpack(NULL, it->len, it->frame);
-    int k = -1;
-    for (int i = 0; env && env->unit && i < creds->nkeys && k < 0; i++)
-        if (!strcmp(creds->keys[i].unit, env->unit))
-            k = i;
-    if (env)
-        rectify__envelope__free_unpacked(env, NULL);
-    return k;
+    int *key = calloc(n ? n : 1, sizeof *key);
+    for (size_t j = 0; key && creds->nkeys > 1 && j < n; j++) {
+        Rectify__Envelope *env = rectify__envelope__unpack(NULL, items[j].len, items[j].frame);
+        key[j] = -1;
+        for (int i = 0; env && env->unit && i < creds->nkeys && key[j] < 0; i++)
+            if (!strcmp(creds->keys[i].unit, env->unit))
+                key[j] = i;
+        if (env)
+            rectify__envelope__free_unpacked(env, NULL);
+    }
+    return key;
+}
+
+/* The end of the run of items sharing start's key. */
+static size_t s_run_end(const int *key, size_t start, size_t n)
+{
+    size_t end = start + 1;
+    while (end < n && key[end] == key[start])
+        end++;
+    return end;
 }
 
 int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
@@ -271,16 +275,15 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
     const poster_creds_t *creds = opts->creds;
     if (!creds || !creds->on)
         return s_run(ctx, endpoint, items, n, opts, NULL, NULL);
+    int *key = s_keys_of(creds, items, n);
+    if (!key)
+        return RC_ERR_NOMEM;
     /* runs of items with the same key, one connection each, in order: what
      * one unit posts after another's is applied after it */
     int rc = RC_OK;
-    size_t start = 0;
-    while (start < n) {
-        int k = s_key_for(creds, &items[start]);
-        size_t end = start + 1;
-        while (end < n && s_key_for(creds, &items[end]) == k)
-            end++;
-        if (k < 0) {
+    for (size_t start = 0, end; start < n; start = end) {
+        end = s_run_end(key, start, n);
+        if (key[start] < 0) {
             for (size_t i = start; i < end; i++) {
                 items[i].status = POST_REJECTED;
                 snprintf(items[i].code, sizeof items[i].code, "no_key");
@@ -288,14 +291,14 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
                          "unit: key_file holds no certificate of this event's unit; nothing "
                          "was sent");
             }
-        } else {
-            int r = s_run(ctx, endpoint, items + start, end - start, opts, &creds->keys[k],
-                          creds->server_key);
-            if (r != RC_OK && (rc == RC_OK || r != RC_ERR_TIMEOUT))
-                rc = r;
+            continue;
         }
-        start = end;
+        int r = s_run(ctx, endpoint, items + start, end - start, opts, &creds->keys[key[start]],
+                      creds->server_key);
+        if (r != RC_OK && (rc == RC_OK || r != RC_ERR_TIMEOUT))
+            rc = r;
     }
+    free(key);
     return rc;
 }
 
@@ -371,33 +374,32 @@ int poster_outcomes(void *ctx, const char *endpoint, const post_item_t *items, s
 {
     memset(outcomes, 0, n * sizeof *outcomes);
     const poster_creds_t *creds = opts->creds && opts->creds->on ? opts->creds : NULL;
+    int *key = creds ? s_keys_of(creds, items, n) : calloc(n ? n : 1, sizeof *key);
+    if (!key)
+        return RC_ERR_NOMEM;
     int64_t until = clock_mono_ms() + timeout_ms;
     int rc = RC_OK;
-    for (size_t start = 0; start < n && rc == RC_OK;) {
-        int k = creds ? s_key_for(creds, &items[start]) : 0;
-        size_t end = start + 1;
-        while (end < n && (creds ? s_key_for(creds, &items[end]) : 0) == k)
-            end++;
-        void *sock = k >= 0 ? bus_socket(ctx, ZMQ_DEALER, 0) : NULL;
-        if (sock && (!creds || bus_curve_client_with(sock, &creds->keys[k], creds->server_key) ==
-                                   RC_OK) &&
-            zmq_connect(sock, endpoint) == 0) {
-            bool open = true;
-            while (open && clock_mono_ms() < until) {
-                rc = s_ask(sock, items + start, end - start, outcomes + start);
-                open = false;
-                for (size_t i = start; rc == RC_OK && i < end && !open; i++)
-                    open = s_wants_outcome(&items[i], &outcomes[i]);
-                if (rc != RC_OK)
-                    break;
-                if (open)
-                    zmq_poll(NULL, 0, 100);
-            }
+    for (size_t start = 0, end; start < n && rc == RC_OK; start = end) {
+        end = s_run_end(key, start, n);
+        if (key[start] < 0)
+            continue;
+        void *sock = bus_socket(ctx, ZMQ_DEALER, 0);
+        bool ready = sock &&
+                     (!creds || bus_curve_client_with(sock, &creds->keys[key[start]],
+                                                      creds->server_key) == RC_OK) &&
+                     zmq_connect(sock, endpoint) == 0;
+        for (bool open = ready; open && clock_mono_ms() < until;) {
+            rc = s_ask(sock, items + start, end - start, outcomes + start);
+            open = false;
+            for (size_t i = start; rc == RC_OK && i < end && !open; i++)
+                open = s_wants_outcome(&items[i], &outcomes[i]);
+            if (open)
+                zmq_poll(NULL, 0, 100);
         }
         if (sock)
             zmq_close(sock);
-        start = end;
     }
+    free(key);
     if (rc != RC_OK)
         return rc;
     int refused = 0;

@@ -18,12 +18,13 @@ db_t *ctl_connect(const config_t *cfg);
 int ctl_credentials(const config_t *cfg, poster_creds_t *creds, const char *command);
 
 /* Waits (up to timeout_ms) for workflow's outcome of every ACCEPTED or
- * DUPLICATE item, asking intake (poster_outcomes), and stores it in
+ * DUPLICATE item, asking intake with the credentials the items were posted
+ * with (poster_outcomes), and stores it in
  * outcomes[i] ("applied", "refused", or "" if none came) with code and
  * message. Returns how many were refused. */
 typedef poster_outcome_t ctl_outcome_t;
-int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
-                      ctl_outcome_t *outcomes, int timeout_ms);
+int ctl_wait_outcomes(const config_t *cfg, const poster_creds_t *creds, const post_item_t *items,
+                      size_t n, ctl_outcome_t *outcomes, int timeout_ms);
 
 /* Prints a result as a table, its column names as headers. Returns 0, or 1 when
  * out of memory. */

@@ -294,7 +294,7 @@ int ctl_import(const config_t *cfg, int argc, char **argv)
         goto out_free_frame;
     }
     ctl_outcome_t outcome;
-    ctl_wait_outcomes(cfg, &item, 1, &outcome, 60000);
+    ctl_wait_outcomes(cfg, &creds, &item, 1, &outcome, 60000);
     if (strcmp(outcome.outcome, "applied") == 0) {
         printf("%s: %zu rows imported into round %s (event %s)\n", path, rows, round,
                item.event_id);

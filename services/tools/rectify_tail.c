@@ -261,7 +261,7 @@ int main(int argc, char **argv)
     int status = 2;
     void *ctx = zmq_ctx_new();
     void *sub[MAX_ENDPOINTS] = {0};
-    if (curve && curve_load(config_str(cfg, SET_key_file), &mine, err, sizeof err) != RC_OK) {
+    if (curve && curve_load_secret(config_str(cfg, SET_key_file), &mine, err, sizeof err) != RC_OK) {
         fprintf(stderr, "rectify-tail: key_file (an on-call key, RECTIFY_KEY_FILE): %s\n",
                 *config_str(cfg, SET_key_file) ? err : "not set");
         goto out;
@@ -269,20 +269,18 @@ int main(int argc, char **argv)
     for (int k = 0; k < nend; k++) {
         sub[k] = bus_socket(ctx, ZMQ_SUB, 0);
         zmq_setsockopt(sub[k], ZMQ_SUBSCRIBE, "", 0);
-        char server_key[CURVE_KEY_TEXT], path[600];
-        curve_cert_t peer;
+        char server_key[CURVE_KEY_TEXT];
         if (curve) {
             if (!server[k]) {
                 fprintf(stderr, "rectify-tail: %s: with CURVE, name the service: "
                                 "intake=..., workflow=... or notify=...\n", endpoints[k]);
                 goto out;
             }
-            curve_path(path, sizeof path, config_str(cfg, SET_keys_dir), server[k], false);
-            if (curve_load(path, &peer, err, sizeof err) != RC_OK) {
+            if (curve_peer_key(config_str(cfg, SET_keys_dir), server[k], server_key, err,
+                               sizeof err) != RC_OK) {
                 fprintf(stderr, "rectify-tail: keys_dir: %s\n", err);
                 goto out;
             }
-            memcpy(server_key, peer.public_key, sizeof server_key);
             bus_curve_client_with(sub[k], &mine, server_key);
         }
         if (zmq_connect(sub[k], endpoints[k]) != 0) {

@@ -131,16 +131,11 @@ static int s_cmd_migrate(const config_t *cfg)
     return 0;
 }
 
-int ctl_wait_outcomes(const config_t *cfg, const post_item_t *items, size_t n,
-                      ctl_outcome_t *outcomes, int timeout_ms)
+int ctl_wait_outcomes(const config_t *cfg, const poster_creds_t *creds, const post_item_t *items,
+                      size_t n, ctl_outcome_t *outcomes, int timeout_ms)
 {
     /* asked of intake over the authenticated socket: no database needed */
-    poster_creds_t creds;
-    if (ctl_credentials(cfg, &creds, "post") != RC_OK) {
-        memset(outcomes, 0, n * sizeof *outcomes);
-        return 0;
-    }
-    poster_opts_t opts = {.creds = &creds};
+    poster_opts_t opts = {.creds = creds};
     void *ctx = zmq_ctx_new();
     int refused = poster_outcomes(ctx, config_str(cfg, SET_intake_bind), items, n, &opts,
                                   outcomes, timeout_ms);
@@ -374,7 +369,7 @@ static int s_cmd_post(const config_t *cfg, int argc, char **argv)
     }
     zmq_ctx_term(ctx);
     ctl_outcome_t *outcomes = wait ? calloc(nsend ? nsend : 1, sizeof *outcomes) : NULL;
-    if (outcomes && status == 0 && ctl_wait_outcomes(cfg, send, nsend, outcomes, 30000) > 0)
+    if (outcomes && status == 0 && ctl_wait_outcomes(cfg, &creds, send, nsend, outcomes, 30000) > 0)
         status = 1;
     ctl_outcome_t **by_line = calloc(n ? n : 1, sizeof *by_line);
     for (size_t k = 0; k < nsend; k++) {
