@@ -470,9 +470,11 @@ Test(database_away, a_service_started_without_its_database_waits_quietly_and_sto
     snprintf(log, sizeof log, "%s/intake.log", dir);
     snprintf(bind, sizeof bind, "RECTIFY_INTAKE_BIND=ipc://%s/intake.sock", dir);
     snprintf(db, sizeof db, "RECTIFY_DB=host=%s dbname=nothing connect_timeout=1", dir);
+    pid_t test_pid = getpid();
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
+        cluster_child_dies_with_test(test_pid);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, STDERR_FILENO);
         char *const env[] = {db, bind, "RECTIFY_ALLOW_PLAIN=true", "RECTIFY_INTAKE_LOG_PUB=", NULL};

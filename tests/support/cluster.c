@@ -14,12 +14,15 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -41,8 +44,15 @@ void cluster_dump_log(const cluster_t *c, int which)
     fclose(f);
 }
 
-static void s_exec_child(cluster_t *c, int which)
+void cluster_child_dies_with_test(pid_t test_pid)
 {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != test_pid)
+        _exit(127); /* the test is already gone */
+}
+
+static void s_exec_child(cluster_t *c, int which, pid_t test_pid)
+{
+    cluster_child_dies_with_test(test_pid);
     char path[256];
     snprintf(path, sizeof path, "%s/%s.log", c->dir, s_names[which]);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -77,10 +87,11 @@ void cluster_spawn(cluster_t *c, int which)
 {
     const char *sock = c->bind[which] + strlen("ipc://");
     unlink(sock);
+    pid_t test_pid = getpid();
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork");
     if (pid == 0)
-        s_exec_child(c, which);
+        s_exec_child(c, which, test_pid);
     c->pid[which] = pid;
     /* the socket file appears once the service has migrated and bound */
     int64_t until = clock_mono_ms() + 30000;
@@ -376,6 +387,55 @@ int cluster_signal(cluster_t *c, int which, int sig)
     return status;
 }
 
+typedef struct {
+    void *ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    bool done;
+} ctx_term_t;
+
+static void *s_ctx_term_thread(void *arg)
+{
+    ctx_term_t *t = arg;
+    zmq_ctx_term(t->ctx);
+    pthread_mutex_lock(&t->lock);
+    t->done = true;
+    pthread_cond_signal(&t->done_cv);
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+/* zmq_ctx_term waits for every socket to be closed; a test that failed an
+ * assertion has left its socket open, and waiting for it would turn the
+ * failure into a timeout that hides it. Waits 5 s, then says so and goes
+ * on (the test process ends after its fini anyway). */
+static void s_ctx_term(void *ctx)
+{
+    static ctx_term_t t = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                           .done_cv = PTHREAD_COND_INITIALIZER};
+    t.ctx = ctx;
+    t.done = false;
+    pthread_t th;
+    if (pthread_create(&th, NULL, s_ctx_term_thread, &t) != 0) {
+        zmq_ctx_term(ctx);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&t.lock);
+    while (!t.done)
+        if (pthread_cond_timedwait(&t.done_cv, &t.lock, &until) != 0)
+            break;
+    bool done = t.done;
+    pthread_mutex_unlock(&t.lock);
+    if (done)
+        pthread_join(th, NULL);
+    else
+        cr_expect_fail("a ZeroMQ socket of the test was left open (a failed assertion "
+                       "skipped its close); the context was not ended");
+}
+
 void cluster_stop(cluster_t *c)
 {
     if (c->extra_pid > 0) {
@@ -395,7 +455,7 @@ void cluster_stop(cluster_t *c)
                   "%s did not stop cleanly on SIGTERM (status %d)", s_names[i], status);
     }
     if (c->ctx)
-        zmq_ctx_term(c->ctx);
+        s_ctx_term(c->ctx);
     c->ctx = NULL;
     testdb_drop(&c->db);
     char cmd[200];

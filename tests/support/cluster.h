@@ -30,6 +30,11 @@ typedef struct {
     poster_creds_t creds;
 } cluster_t;
 
+/* In a child the test forked (call it first): the child is killed when the
+ * test process dies, so a test that times out leaves no service behind
+ * holding the test runner's output open. */
+void cluster_child_dies_with_test(pid_t test_pid);
+
 /* Creates the database and folder, starts all three services and waits
  * until each has bound its socket. The test process's environment then
  * points the tools it starts at this cluster's keys: RECTIFY_KEYS_DIR, and

@@ -1,5 +1,6 @@
 /* tail.c: rectify-tail as a child process with its output on pipes. */
 #include "tail.h"
+#include "cluster.h"
 
 #include <criterion/criterion.h>
 #include <unistd.h>
@@ -9,9 +10,11 @@ pid_t tail_start(const char *const *args, int *out_fd, int *err_fd)
     int out[2], err[2] = {-1, -1};
     cr_assert_eq(pipe(out), 0);
     cr_assert(!err_fd || pipe(err) == 0);
+    pid_t test_pid = getpid();
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
+        cluster_child_dies_with_test(test_pid);
         dup2(out[1], STDOUT_FILENO);
         if (err_fd)
             dup2(err[1], STDERR_FILENO);
