@@ -5,6 +5,7 @@
 #include "zap.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,6 +114,74 @@ int bus_curve_client(void *sock, const char *server)
         return RC_ERR_CONFIG;
     }
     return bus_curve_client_with(sock, &s_curve.mine, key);
+}
+
+int bus_client_open(bus_client_t *c, void *ctx, const char *endpoint, const curve_cert_t *mine,
+                    const char *server_public)
+{
+    static atomic_uint s_seq;
+    memset(c, 0, sizeof *c);
+    snprintf(c->mon_endpoint, sizeof c->mon_endpoint, "inproc://rectify-client-mon-%d-%u",
+             (int)getpid(), atomic_fetch_add(&s_seq, 1));
+    c->sock = bus_socket(ctx, ZMQ_DEALER, 0);
+    if (!c->sock || (mine && bus_curve_client_with(c->sock, mine, server_public) != RC_OK))
+        goto fail;
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor(c->sock, c->mon_endpoint, events) != 0)
+        goto fail;
+    c->mon = bus_socket(ctx, ZMQ_PAIR, 0);
+    if (!c->mon || zmq_connect(c->mon, c->mon_endpoint) != 0 || zmq_connect(c->sock, endpoint) != 0)
+        goto fail;
+    return RC_OK;
+fail:
+    bus_client_close(c);
+    return RC_ERR_IO;
+}
+
+bus_client_state_t bus_client_check(bus_client_t *c)
+{
+    bus_client_state_t state = BUS_CLIENT_OK;
+    for (;;) {
+        zmq_msg_t head, where;
+        zmq_msg_init(&head);
+        if (zmq_msg_recv(&head, c->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&head);
+            return state;
+        }
+        /* an event is two frames: event (16 bits) and value (32 bits), then
+         * the endpoint */
+        uint16_t event = 0;
+        uint32_t value = 0;
+        if (zmq_msg_size(&head) >= 6) {
+            memcpy(&event, zmq_msg_data(&head), 2);
+            memcpy(&value, (uint8_t *)zmq_msg_data(&head) + 2, 4);
+        }
+        bool more = zmq_msg_more(&head);
+        zmq_msg_close(&head);
+        if (more) {
+            zmq_msg_init(&where);
+            zmq_msg_recv(&where, c->mon, 0);
+            zmq_msg_close(&where);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            c->admitted = true;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400)
+            state = BUS_CLIENT_REFUSED;
+        else if (state == BUS_CLIENT_OK)
+            state = BUS_CLIENT_DROPPED;
+    }
+}
+
+void bus_client_close(bus_client_t *c)
+{
+    if (c->sock) {
+        zmq_socket_monitor(c->sock, NULL, 0);
+        zmq_close(c->sock);
+    }
+    if (c->mon)
+        zmq_close(c->mon);
+    c->sock = c->mon = NULL;
 }
 
 const char *bus_user_id(zmq_msg_t *msg)

@@ -43,6 +43,32 @@ int bus_curve_client_with(void *sock, const curve_cert_t *mine, const char *serv
  * (plain mode, or no handler answered: then the peer is unauthenticated). */
 const char *bus_user_id(zmq_msg_t *msg);
 
+/* A client's DEALER to intake with a monitor of its handshakes. libzmq does
+ * not reconnect a connection whose handshake was refused (a ZAP answer
+ * other than 200): it just stops, and every send then fails with EAGAIN.
+ * bus_client_check tells the caller, who reopens (a passing refusal) or
+ * gives up (the key is refused). */
+typedef struct {
+    void *sock; /* send and receive on this */
+    void *mon;
+    char mon_endpoint[64];
+    bool admitted; /* a handshake has succeeded */
+} bus_client_t;
+
+typedef enum {
+    BUS_CLIENT_OK,      /* nothing went wrong since the last check */
+    BUS_CLIENT_REFUSED, /* intake refused the key (ZAP 400: unknown or revoked) */
+    BUS_CLIENT_DROPPED  /* a handshake failed otherwise (ZAP 300/500, protocol): reopen */
+} bus_client_state_t;
+
+/* Opens c: a DEALER (linger 0) connected to endpoint, CURVE with mine and
+ * server_public unless mine is NULL. Returns 0 or RC_ERR_IO. */
+int bus_client_open(bus_client_t *c, void *ctx, const char *endpoint, const curve_cert_t *mine,
+                    const char *server_public);
+/* Reads the monitor's events so far (does not wait). */
+bus_client_state_t bus_client_check(bus_client_t *c);
+void bus_client_close(bus_client_t *c);
+
 /* New socket of type with linger_ms and the hard frame cap set. NULL on failure. */
 void *bus_socket(void *ctx, int type, int linger_ms);
 

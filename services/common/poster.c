@@ -138,6 +138,27 @@ int poster_credentials(const config_t *cfg, poster_creds_t *creds, char *err, si
     return RC_OK;
 }
 
+/* Intake refused the key at the handshake: what is not answered is
+ * settled. Nothing sent over a connection that was never admitted can have
+ * been stored; after an admitted one, an unanswered event may have been. */
+static void s_key_refused(post_item_t *items, size_t n, bool admitted, const char *endpoint)
+{
+    for (size_t i = 0; i < n; i++) {
+        post_item_t *it = &items[i];
+        if (it->status != POST_WAITING)
+            continue;
+        bool maybe = admitted && it->attempts > 0;
+        it->status = maybe ? POST_UNANSWERED : POST_REJECTED;
+        snprintf(it->code, sizeof it->code, "key_refused");
+        snprintf(it->message, sizeof it->message,
+                 "intake at %s refused this system's key (unknown or revoked: rectifyctl key "
+                 "list); %s",
+                 endpoint,
+                 maybe ? "it may have been stored before: ask its outcome with a valid key"
+                       : "nothing was stored");
+    }
+}
+
 /* Posts items over one connection, authenticated with cert (NULL: plain). */
 static int s_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
                  const poster_opts_t *opts, const curve_cert_t *cert, const char *server_key)
@@ -146,20 +167,34 @@ static int s_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
     if (s_index_build(&ix, items, n) != RC_OK)
         return RC_ERR_NOMEM;
     int64_t *sent_at = calloc(n ? n : 1, sizeof *sent_at);
-    void *sock = bus_socket(ctx, ZMQ_DEALER, 0);
+    bus_client_t client = {.sock = NULL};
     int rc = RC_ERR_IO;
-    if (!sent_at || !sock)
+    if (!sent_at || bus_client_open(&client, ctx, endpoint, cert, server_key) != RC_OK)
         goto out_close;
-    if (cert && bus_curve_client_with(sock, cert, server_key) != RC_OK)
-        goto out_close;
-    if (zmq_connect(sock, endpoint) != 0)
-        goto out_close;
+    void *sock = client.sock;
 
     size_t next = 0, done = 0, in_flight = 0;
     size_t oldest = 0; /* no item before this is in flight */
     int64_t start_us = clock_mono_us();
     while (done < n) {
         int64_t now = clock_mono_ms();
+        bus_client_state_t state = bus_client_check(&client);
+        if (state == BUS_CLIENT_REFUSED) {
+            s_key_refused(items, n, client.admitted, endpoint);
+            break;
+        }
+        if (state == BUS_CLIENT_DROPPED) {
+            /* a passing refusal (the key store was away): libzmq gave the
+             * connection up; a new one, and what waits is sent again */
+            bool admitted = client.admitted;
+            bus_client_close(&client);
+            if (bus_client_open(&client, ctx, endpoint, cert, server_key) != RC_OK)
+                goto out_close;
+            client.admitted = admitted;
+            sock = client.sock;
+            for (size_t i = 0; i < next; i++)
+                sent_at[i] = now - opts->timeout_ms;
+        }
         /* fill the window, at the rate asked for */
         size_t allowed = n;
         if (opts->rate > 0) {
@@ -235,8 +270,7 @@ static int s_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
             rc = RC_ERR_TIMEOUT;
 
 out_close:
-    if (sock)
-        zmq_close(sock);
+    bus_client_close(&client);
     free(sent_at);
     free(ix.slots);
     return rc;

@@ -1,5 +1,6 @@
 /* zap.c: the ZAP handler thread. */
 #include "zap.h"
+#include "clock.h"
 #include "db.h"
 #include "errors.h"
 #include "log.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -50,22 +52,33 @@ static void s_refuse(zap_verdict_t *v, const char *status, const char *text)
     v->user_id[0] = '\0';
 }
 
-/* Looks the key up in api_key as kind; fills v. */
+/* How long a handshake waits for the key store to come back (a restart of
+ * PostgreSQL) before it is refused: a client whose handshake is refused is
+ * not reconnected by libzmq, so a refusal must mean the key, not a blip. */
+#define ZAP_STORE_WAIT_MS 10000
+
+/* Looks the key up in api_key as kind; fills v. A broken connection (the
+ * first query after PostgreSQL restarted fails) is made again and the
+ * query retried for up to ZAP_STORE_WAIT_MS (db_ensure backs off). */
 static void s_lookup(zap_t *self, const char *key, const char *kind, const char *prefix,
                      zap_verdict_t *v)
 {
     char err[256];
-    if (!self->db)
-        self->db = db_connect(self->conninfo, err, sizeof err);
-    if (!self->db || db_ensure(self->db) != RC_OK) {
-        s_refuse(v, "500", "the key store is unavailable");
-        return;
-    }
     const char *params[] = {key, kind};
-    PGresult *res = db_run(self->db, &s_find_key, params, NULL, NULL);
-    if (!res) {
-        s_refuse(v, "500", "the key store is unavailable");
-        return;
+    PGresult *res = NULL;
+    int64_t until = clock_mono_ms() + ZAP_STORE_WAIT_MS;
+    for (;;) {
+        if (!self->db)
+            self->db = db_connect(self->conninfo, err, sizeof err);
+        if (self->db && db_ensure(self->db) == RC_OK)
+            res = db_run(self->db, &s_find_key, params, NULL, NULL);
+        if (res)
+            break;
+        if (atomic_load(&self->stop) || clock_mono_ms() >= until) {
+            s_refuse(v, "300", "the key store is unavailable");
+            return;
+        }
+        usleep(100 * 1000); /* db_ensure spaces the reconnections out */
     }
     if (PQntuples(res) == 1) {
         snprintf(v->status, sizeof v->status, "200");

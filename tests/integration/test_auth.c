@@ -289,6 +289,19 @@ Test(auth, the_audit_trail_names_the_key_of_each_event)
     cluster_free_items(items, n);
 }
 
+/* rectifyctl post of the events file with the certificate key_file alone,
+ * as a district's machine would (no database); out gets its output and
+ * "exit=N". Ended after 60 s (exit=124) should it hang. */
+static void s_post_from_file(const char *key_file, const char *events, char *out, size_t outlen)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "RECTIFY_DB='host=/nonexistent' RECTIFY_INTAKE_BIND='%s' RECTIFY_KEY_FILE='%s'"
+             " timeout 60 %s/rectifyctl post %s; echo \"exit=$?\"",
+             c.bind[SVC_INTAKE], key_file, RECTIFY_BIN_DIR, events);
+    test_shell(cmd, out, outlen);
+}
+
 Test(auth, rectifyctl_makes_lists_and_revokes_keys_and_a_new_key_posts_from_its_file)
 {
     char out[8192], args[1024], path[300];
@@ -329,13 +342,8 @@ Test(auth, rectifyctl_makes_lists_and_revokes_keys_and_a_new_key_posts_from_its_
                        "\"role\":\"UNIT\"}}\n"
                        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"y\",\"name\":\"y\","
                        "\"role\":\"UNIT\"}}\n");
-    char cmd[2048];
     /* no database: the outcomes come from intake over the same socket */
-    snprintf(cmd, sizeof cmd,
-             "RECTIFY_DB='host=/nonexistent' RECTIFY_INTAKE_BIND='%s' RECTIFY_KEY_FILE='%s'"
-             " %s/rectifyctl post %s",
-             c.bind[SVC_INTAKE], path, RECTIFY_BIN_DIR, events);
-    test_shell(cmd, out, sizeof out);
+    s_post_from_file(path, events, out, sizeof out);
     cr_assert(strstr(out, "\"status\":\"ACCEPTED\""), "%s", out);
     cr_assert(strstr(out, "\"outcome\":\"refused\""), "workflow's refusal, told by intake: %s",
               out); /* sh-cgzf may not register units */
@@ -345,6 +353,16 @@ Test(auth, rectifyctl_makes_lists_and_revokes_keys_and_a_new_key_posts_from_its_
     cr_assert_eq(cluster_ctl(&c, out, sizeof out, args), 0, "%s", out);
     cr_assert_eq(cluster_ctl(&c, out, sizeof out, args), 1, "revoked twice: %s", out);
     cr_assert_eq(cluster_ctl(&c, out, sizeof out, "key revoke abc"), 2, "%s", out);
+
+    /* posting with the revoked key: intake refuses the handshake, and libzmq
+     * gives the connection up for good; rectifyctl said nothing and waited
+     * for ever (timeout's 124). Now it ends at once and says why. */
+    long long before = stored();
+    s_post_from_file(path, events, out, sizeof out);
+    cr_assert(strstr(out, "exit=1"), "%s", out);
+    cr_assert(strstr(out, "\"code\":\"key_refused\""), "%s", out);
+    cr_assert(strstr(out, "nothing was stored"), "%s", out);
+    cr_assert_eq(stored(), before);
 }
 
 Test(auth, a_system_is_told_the_outcomes_of_its_own_units_events_only)
