@@ -14,13 +14,27 @@ scripts/build.sh
 base=$(scripts/pg-start.sh)
 psql "$base" -qc "DROP DATABASE IF EXISTS rectify_bench" -c "CREATE DATABASE rectify_bench"
 export RECTIFY_DB="$base dbname=rectify_bench"
-export RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=${RECTIFY_LOG_LEVEL:-warn}
+export RECTIFY_LOG_LEVEL=${RECTIFY_LOG_LEVEL:-warn}
+# CURVE as deployed (RECTIFY_ALLOW_PLAIN=true to compare): the services' keys
+# and a key for each unit the benchmark posts as, in a folder of its own. The
+# per-key rate limit (rate_per_s, default 2,000/s) would measure the policy,
+# not the services: it is raised here unless set.
+export RECTIFY_ALLOW_PLAIN=${RECTIFY_ALLOW_PLAIN:-false}
+export RECTIFY_RATE_PER_S=${RECTIFY_RATE_PER_S:-1000000} RECTIFY_RATE_BURST=${RECTIFY_RATE_BURST:-1000000}
+export RECTIFY_KEYS_DIR="$top/var/bench/keys" RECTIFY_KEY_FILE="$top/var/bench/clients"
 # ports of their own, so a running demo is not disturbed
 export RECTIFY_INTAKE_BIND=tcp://127.0.0.1:7201 RECTIFY_WORKFLOW_BIND=tcp://127.0.0.1:7202 \
        RECTIFY_NOTIFY_BIND=tcp://127.0.0.1:7203 RECTIFY_INTAKE_LOG_PUB=tcp://127.0.0.1:7211 \
        RECTIFY_WORKFLOW_LOG_PUB=tcp://127.0.0.1:7212 RECTIFY_NOTIFY_LOG_PUB=tcp://127.0.0.1:7213
 mkdir -p var/log
 build/services/rectifyctl migrate >/dev/null
+rm -rf var/bench
+if [ "$RECTIFY_ALLOW_PLAIN" != true ]; then
+  mkdir -p "$RECTIFY_KEY_FILE"
+  build/services/rectifyctl key service >/dev/null
+  build/services/rectifyctl key new --unit admin --name "benchmark as admin" \
+    --out "$RECTIFY_KEY_FILE/admin.key_secret" >/dev/null
+fi
 pids=()
 names=(intake workflow notify)
 # each service as its own role (the owner migrated above)
@@ -31,6 +45,16 @@ for svc in "${names[@]}"; do
 done
 trap 'kill -CONT "${pids[@]}" 2>/dev/null; kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null || true' EXIT
 sleep 1
+if [ "$RECTIFY_ALLOW_PLAIN" != true ]; then
+  # a key is made for a registered unit only: the admin registers the units
+  # first (the ids rectify-bench uses, so its own registration is a DUPLICATE)
+  printf '%s\n' \
+    '{"event_id":"00000000-0000-4000-8000-000000000001","unit":"admin","register_unit":{"code":"bench-office","name":"bench-office","role":"INSPECTION_OFFICE"}}' \
+    '{"event_id":"00000000-0000-4000-8000-000000000002","unit":"admin","register_unit":{"code":"bench-unit","name":"bench-unit","role":"UNIT"}}' |
+    build/services/rectifyctl post - >/dev/null
+  build/services/rectifyctl key new --unit bench-office --name "benchmark as bench-office" \
+    --out "$RECTIFY_KEY_FILE/bench-office.key_secret" >/dev/null
+fi
 sql() { psql "$RECTIFY_DB" -qAtc "$1"; }
 kb() { awk '/^Rss:/ {print $2}' /proc/"$1"/smaps_rollup; }
 # the p99 figure of a rectify-bench run's output

@@ -170,8 +170,14 @@ pg_restart() {
 
 # --- the services ---------------------------------------------------------------------
 unset RECTIFY_CONFIG
-# other RECTIFY_* settings in the environment reach the services too
-export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=${RECTIFY_LOG_LEVEL:-warn} \
+# other RECTIFY_* settings in the environment reach the services too. CURVE
+# as deployed: the services' keys in $work/keys, a key for each unit the
+# client posts as in $work/clients (the client sends each event with its
+# unit's); the per-key rate limit is raised, since the load is one system's
+# posting as fast as the phase asks, not a misbehaving one
+export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=false RECTIFY_LOG_LEVEL=${RECTIFY_LOG_LEVEL:-warn} \
+  RECTIFY_KEYS_DIR="$work/keys" RECTIFY_KEY_FILE="$work/clients" \
+  RECTIFY_RATE_PER_S=${RECTIFY_RATE_PER_S:-1000000} RECTIFY_RATE_BURST=${RECTIFY_RATE_BURST:-1000000} \
   RECTIFY_RESEND_TIMEOUT_MS=${RECTIFY_RESEND_TIMEOUT_MS:-2000} \
   RECTIFY_INTAKE_BIND="ipc://$work/intake.sock" RECTIFY_WORKFLOW_BIND="ipc://$work/workflow.sock" \
   RECTIFY_NOTIFY_BIND="ipc://$work/notify.sock" RECTIFY_INTAKE_LOG_PUB="ipc://$work/intake.log.sock" \
@@ -180,6 +186,17 @@ export RECTIFY_DB="$conn" RECTIFY_ALLOW_PLAIN=true RECTIFY_LOG_LEVEL=${RECTIFY_L
 
 # the owner migrates; each service connects as its own role (090_roles.sql)
 "$build/services/rectifyctl" migrate >/dev/null
+mkdir -p "$work/clients"
+"$build/services/rectifyctl" key service >/dev/null
+# Makes a key for each unit named (registered by then) in $work/clients.
+unit_keys() {
+  local unit
+  for unit in "$@"; do
+    "$build/services/rectifyctl" key new --unit "$unit" --name "fault suite as $unit" \
+      --out "$work/clients/$unit.key_secret" >/dev/null
+  done
+}
+unit_keys admin
 
 # Starts a service and waits until it has bound its socket (it connects and
 # checks the schema first); exits the suite if it does not come up.
@@ -334,7 +351,7 @@ judge_schema() {
 CREATE TABLE fault_item (
     phase text, kind text, expect text, chain int, step int, event_id uuid, status text,
     code text, attempts int, accept_order bigint, n_accepted int, answers int,
-    frame_hex text, round_id text);
+    frame_hex text, round_id text, sock int);
 CREATE VIEW fault_judged AS
 SELECT f.*, i.seq AS iseq, i.event_type, i.payload = decode(f.frame_hex, 'hex') AS same_bytes,
        w.seq AS wseq, w.outcome,
@@ -393,10 +410,11 @@ SELECT concat_ws(' ',
                           GROUP BY h.event_id, h.round_id, h.task_id HAVING count(*) > 1) x),
   (SELECT count(*) FROM (SELECT 1 FROM notification n WHERE n.event_id IN (SELECT event_id FROM ids)
                           GROUP BY n.event_id, n.kind HAVING count(*) > 1) x),
-  -- order: intake's answers came in the order of its sequence; workflow
+  -- order: intake's answers came on each connection (a unit's key) in the
+  -- order of its sequence; workflow
   -- applied each event at intake's place for it; no chain step was refused;
   -- each task's history follows intake's order; each chain's steps too
-  (SELECT count(*) FROM (SELECT iseq, lag(iseq) OVER (PARTITION BY phase ORDER BY accept_order) AS prev
+  (SELECT count(*) FROM (SELECT iseq, lag(iseq) OVER (PARTITION BY phase, sock ORDER BY accept_order) AS prev
                            FROM f WHERE status = 'ACCEPTED' AND iseq IS NOT NULL) x
     WHERE iseq <= prev),
   count(*) FILTER (WHERE wseq <> iseq),
@@ -455,7 +473,7 @@ check_phase() {
   [ "$valid_bad" -eq 0 ] || { violate "$p $valid_bad valid events not accepted and applied"; result=FAIL; }
   [ "$pois_ok" -eq "$pois" ] || { violate "$p $(( pois - pois_ok )) of $pois poison events not answered as they must be (see the poison table)"; result=FAIL; }
   local stray
-  stray=$(sed -n 's/.* stray=\([0-9]*\).*/\1/p' <<<"$client_line")
+  stray=$(grep -o 'stray=[0-9]*' <<<"$client_line" | awk -F= '{s += $2} END {print s + 0}')
   [ "${stray:-0}" -eq 0 ] || { violate "$p $stray answers for ids never sent"; result=FAIL; }
   [ "$drained" = yes ] || { violate "$p the pipeline did not drain, $drain_why (outbox rows, events without outcome, pending deliveries: $drain_state)"; result=FAIL; }
   if [ "$fault" != baseline ] && [ "$injected" -eq 0 ]; then
@@ -485,13 +503,17 @@ touch "$work/sampling"
 sample_rss &
 sampler=$!
 
-# the units and the poison round, then the idle memory
+# the units, their keys and the poison round, then the idle memory
 t0=${EPOCHREALTIME/./}
-if ! "$client" --setup --endpoint "ipc://$work/intake.sock" --out "$work/setup.tsv" --phase setup \
-     >"$work/setup.client" 2>&1; then
-  cat "$work/setup.client" >&2; failed=true; exit 2
-fi
-drain || { echo "faults: the setup events did not drain ($drain_state)" >&2; failed=true; exit 2; }
+for part in units round; do
+  if ! "$client" --setup "$part" --endpoint "ipc://$work/intake.sock" --out "$work/setup-$part.tsv" \
+       --phase setup >>"$work/setup.client" 2>&1; then
+    cat "$work/setup.client" >&2; failed=true; exit 2
+  fi
+  drain || { echo "faults: the setup events did not drain ($drain_state)" >&2; failed=true; exit 2; }
+  [ "$part" = round ] || unit_keys fault-office fault-unit fault-unit.dept fault-unit.team
+done
+cat "$work"/setup-{units,round}.tsv >"$work/setup.tsv"
 judge_schema
 declare -A idle=()
 for svc in "${services[@]}"; do

@@ -86,6 +86,15 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* CURVE unless allow_plain: key_file is a folder holding a key for
+     * admin and one for bench-office (scripts/bench.sh makes them) */
+    poster_creds_t creds;
+    if (poster_credentials(cfg, &creds, err, sizeof err) != 0) {
+        fprintf(stderr, "rectify-bench: %s\n", err);
+        return 2;
+    }
+    printf("transport: %s\n", creds.on ? "CURVE (a key per unit)" : "plain (allow_plain)");
+
     /* the units the benchmark posts as (a repeat is a harmless DUPLICATE) */
     {
         static const char *codes[] = {"bench-office", "bench-unit"};
@@ -113,7 +122,7 @@ int main(int argc, char **argv)
             rectify__envelope__pack(&env, reg[i].frame);
         }
         void *rctx = zmq_ctx_new();
-        poster_opts_t ropts = {.timeout_ms = 2000, .retries = 5, .window = 2};
+        poster_opts_t ropts = {.creds = &creds, .timeout_ms = 2000, .retries = 5, .window = 2};
         int rrc = poster_run(rctx, config_str(cfg, SET_intake_bind), reg, 2, &ropts);
         zmq_ctx_term(rctx);
         free(reg[0].frame);
@@ -164,7 +173,7 @@ int main(int argc, char **argv)
 
     void *ctx = zmq_ctx_new();
     poster_opts_t opts = {
-        .timeout_ms = 5000, .retries = 10, .window = (int)window, .rate = (int)rate};
+        .creds = &creds, .timeout_ms = 5000, .retries = 10, .window = (int)window, .rate = (int)rate};
     int64_t t0 = clock_mono_us();
     int rc = poster_run(ctx, config_str(cfg, SET_intake_bind), items, (size_t)events, &opts);
     int64_t t_acked = clock_mono_us();

@@ -1,10 +1,13 @@
 /* rectify-fault-client: the load of the fault suite (scripts/faults.sh).
  *
- *   rectify-fault-client --endpoint EP --out FILE [--setup] [--phase NAME]
+ *   rectify-fault-client --endpoint EP --out FILE [--setup units|round|all] [--phase NAME]
  *       [--events N] [--rate R] [--window W] [--timeout-ms T] [--give-up-ms G]
  *       [--poison-every K] [--poison-kinds KIND,...]
  *
- * Posts chains of lifecycle events to intake over one DEALER socket: each
+ * Posts chains of lifecycle events to intake, each event on the DEALER of
+ * its unit's key (CURVE: RECTIFY_KEY_FILE names a folder of the units'
+ * certificates, RECTIFY_KEYS_DIR holds intake's public key; one plain
+ * socket with allow_plain): each
  * chain opens a round, posts a problem and an item, assigns, starts, reports
  * progress, submits and writes off that item, each step sent only once the
  * step before it was answered, so a step applied out of order is refused by
@@ -16,16 +19,21 @@
  * in turn of the kinds below (or of those named by --poison-kinds); each
  * must be answered and must not stop the valid events. --setup posts the
  * units and the poison round the other runs need (once, first, on a fresh
- * database).
+ * database): "units" the admin's registrations, "round" the office's poison
+ * round (a key is made for a registered unit only, so between the two the
+ * units get their keys), "all" both.
  *
  * FILE receives one tab-separated line per event sent, for psql's \copy:
  *   phase kind expect chain step event_id(uuid or \N) status code attempts
- *   accept_order(\N unless ACCEPTED) n_accepted answers frame(hex) round_id
+ *   accept_order(\N unless ACCEPTED) n_accepted answers frame(hex) round_id sock
  * accept_order numbers the events in the order intake's ACCEPTED answers
- * arrived. stdout gets one line of counts. The checker (scripts/faults.sh)
+ * arrived; sock is the connection (the key) the event went on, and answers
+ * are in intake's order on each connection, not across them. stdout gets one line of counts. The checker (scripts/faults.sh)
  * judges; the exit status says only whether the load ran (0), could not run
  * (1) or was asked wrongly (2). */
 #include "bus.h"
+#include "config.h"
+#include "poster.h"
 #include "clock.h"
 #include "ids.h"
 #include "pbjson.h"
@@ -96,6 +104,10 @@ static const char *const s_chain[] = {
 
 #define SETUP_STEPS ((int)(sizeof s_setup / sizeof s_setup[0]))
 #define CHAIN_STEPS ((int)(sizeof s_chain / sizeof s_chain[0]))
+#define SETUP_UNITS 4 /* the first steps of s_setup: the admin's */
+
+/* The steps of s_setup a --setup run posts ([from, to)). */
+static int s_setup_from, s_setup_to = SETUP_STEPS;
 
 typedef enum {
     K_SETUP,
@@ -181,7 +193,8 @@ typedef struct {
     int attempts, answers, n_accepted;
     long accept_order; /* 0: not accepted */
     int64_t first_ms, last_ms;
-    void *side;     /* K_LONG_ID: its own socket */
+    int key;        /* the socket (the unit's key) it goes on */
+    bus_client_t *side; /* K_LONG_ID: its own connection */
     int flight_pos; /* index in the in-flight list, -1 when not in it */
     int next_same;  /* the next item with the same id, -1 */
 } item_t;
@@ -193,7 +206,13 @@ typedef struct {
 
 typedef struct {
     const char *phase, *endpoint;
-    void *ctx, *sock;
+    void *ctx;
+    /* CURVE (as deployed): a socket per unit key of key_file's folder; plain
+     * (allow_plain): one socket */
+    poster_creds_t creds;
+    bus_client_t socks[POSTER_MAX_KEYS];
+    int nsocks;
+    long reopened; /* connections opened again after a refused handshake */
     item_t *items;
     int nitems, cap;
     chain_t *chains;
@@ -333,6 +352,51 @@ static void s_expand(const load_t *l, const char *tmpl, const char *round_id, co
     out[k] = '\0';
 }
 
+/* The socket an event of unit goes on: its unit's key; for a unit with no
+ * key of its own (the nul_unit poison's "admin#evil"), the key of the
+ * longest unit it begins with, so a key holder tries to smuggle it; else
+ * the first. */
+static int s_key_of(const load_t *l, const char *unit)
+{
+    int best = 0;
+    size_t best_len = 0;
+    for (int i = 0; l->creds.on && i < l->creds.nkeys; i++) {
+        const char *u = l->creds.keys[i].unit;
+        size_t n = strlen(u);
+        if (strcmp(u, unit) == 0)
+            return i;
+        if (n > best_len && strncmp(u, unit, n) == 0) {
+            best = i;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
+/* Opens c: a DEALER to intake, with the key-th certificate when CURVE is
+ * on; exits when it cannot. */
+static void s_open(load_t *l, int key, bus_client_t *c)
+{
+    if (bus_client_open(c, l->ctx, l->endpoint, l->creds.on ? &l->creds.keys[key] : NULL,
+                        l->creds.server_key) != RC_OK) {
+        fprintf(stderr, "rectify-fault-client: cannot connect to %s: %s\n", l->endpoint,
+                zmq_strerror(errno));
+        exit(1);
+    }
+}
+
+/* A handshake of c was refused (intake's key store away while PostgreSQL
+ * restarts, say): libzmq gave the connection up, so it is opened again. */
+static bool s_reopen_if_dropped(load_t *l, int key, bus_client_t *c)
+{
+    if (bus_client_check(c) == BUS_CLIENT_OK)
+        return false;
+    bus_client_close(c);
+    s_open(l, key, c);
+    l->reopened++;
+    return true;
+}
+
 /* Packs the event of template tmpl into it->frame, with it->id as event id
  * and sent_at_ms (0: now). */
 static void s_pack(const load_t *l, item_t *it, const char *tmpl, const char *name,
@@ -350,6 +414,7 @@ static void s_pack(const load_t *l, item_t *it, const char *tmpl, const char *na
     }
     json_decref(obj);
     Rectify__Envelope *env = (Rectify__Envelope *)msg;
+    it->key = s_key_of(l, env->unit);
     char *keep = env->event_id;
     env->event_id = it->id;
     env->sent_at_ms = sent_at_ms ? sent_at_ms : clock_now_ms();
@@ -451,7 +516,7 @@ static item_t *s_build_chain_next(load_t *l, int c)
 
 static int s_chain_steps(const chain_t *ch)
 {
-    return ch->setup ? SETUP_STEPS : CHAIN_STEPS;
+    return ch->setup ? s_setup_to : CHAIN_STEPS;
 }
 
 static void s_ready_push(load_t *l, int c)
@@ -481,7 +546,7 @@ static item_t *s_next(load_t *l)
 
 static int s_send(load_t *l, item_t *it, int64_t now)
 {
-    void *sock = it->side ? it->side : l->sock;
+    void *sock = it->side ? it->side->sock : l->socks[it->key].sock;
     if (zmq_send(sock, it->frame, it->len, ZMQ_DONTWAIT) < 0)
         return -1;
     it->attempts++;
@@ -498,7 +563,8 @@ static void s_flight_remove(load_t *l, item_t *it)
     l->items[l->flight[pos]].flight_pos = pos;
     it->flight_pos = -1;
     if (it->side) {
-        zmq_close(it->side);
+        bus_client_close(it->side);
+        free(it->side);
         it->side = NULL;
     }
 }
@@ -582,6 +648,20 @@ static void s_run(load_t *l)
     int64_t start_us = clock_mono_us();
     for (;;) {
         int64_t now = clock_mono_ms();
+        /* connections given up by libzmq: opened again, and what waited on
+         * them sent again at once */
+        for (int k = 0; k < l->nsocks; k++)
+            if (s_reopen_if_dropped(l, k, &l->socks[k]))
+                for (int i = 0; i < l->nflight; i++) {
+                    item_t *it = &l->items[l->flight[i]];
+                    if (!it->side && it->key == k)
+                        it->last_ms = now - l->timeout_ms;
+                }
+        for (int i = 0; i < l->nflight; i++) {
+            item_t *it = &l->items[l->flight[i]];
+            if (it->side && s_reopen_if_dropped(l, it->key, it->side))
+                it->last_ms = now - l->timeout_ms;
+        }
         /* first sends: within the window and the rate */
         while (l->nflight < l->window) {
             if (l->rate > 0 &&
@@ -591,11 +671,8 @@ static void s_run(load_t *l)
             if (!it)
                 break;
             if (it->kind == K_LONG_ID) {
-                it->side = bus_socket(l->ctx, ZMQ_DEALER, 0);
-                if (!it->side || zmq_connect(it->side, l->endpoint) != 0) {
-                    fprintf(stderr, "rectify-fault-client: side socket: %s\n", zmq_strerror(errno));
-                    exit(1);
-                }
+                it->side = s_xcalloc(1, sizeof *it->side);
+                s_open(l, it->key, it->side);
             }
             it->status = S_WAITING;
             it->first_ms = now;
@@ -619,15 +696,17 @@ static void s_run(load_t *l)
         }
         if (l->nflight == 0 && l->ready_len == 0 && l->next_chain == l->nchains)
             break;
-        zmq_pollitem_t pi[1 + MAX_SIDE];
-        item_t *owner[1 + MAX_SIDE];
+        zmq_pollitem_t pi[POSTER_MAX_KEYS + MAX_SIDE];
+        item_t *owner[POSTER_MAX_KEYS + MAX_SIDE];
         int npi = 0;
-        pi[npi] = (zmq_pollitem_t){l->sock, 0, ZMQ_POLLIN, 0};
-        owner[npi++] = NULL;
-        for (int i = 0; i < l->nflight && npi < 1 + MAX_SIDE; i++) {
+        for (int k = 0; k < l->nsocks; k++) {
+            pi[npi] = (zmq_pollitem_t){l->socks[k].sock, 0, ZMQ_POLLIN, 0};
+            owner[npi++] = NULL;
+        }
+        for (int i = 0; i < l->nflight && npi < l->nsocks + MAX_SIDE; i++) {
             item_t *it = &l->items[l->flight[i]];
             if (it->side) {
-                pi[npi] = (zmq_pollitem_t){it->side, 0, ZMQ_POLLIN, 0};
+                pi[npi] = (zmq_pollitem_t){it->side->sock, 0, ZMQ_POLLIN, 0};
                 owner[npi++] = it;
             }
         }
@@ -675,7 +754,7 @@ static int s_write(const load_t *l, const char *path)
             fprintf(f, "%02x", it->frame[k]);
         fputc('\t', f);
         s_field(f, it->round_id);
-        fputc('\n', f);
+        fprintf(f, "\t%d\n", it->key);
     }
     if (fclose(f) != 0) {
         fprintf(stderr, "rectify-fault-client: %s: %s\n", path, strerror(errno));
@@ -710,7 +789,8 @@ static void s_poison_kinds(load_t *l, const char *list)
 static void s_usage(void)
 {
     fprintf(stderr,
-            "usage: rectify-fault-client --endpoint EP --out FILE [--setup] [--phase NAME]\n"
+            "usage: rectify-fault-client --endpoint EP --out FILE [--setup units|round|all]\n"
+            "         [--phase NAME]\n"
             "         [--events N] [--rate R] [--window W] [--timeout-ms T] [--give-up-ms G]\n"
             "         [--poison-every K] [--poison-kinds KIND,...]\n");
     exit(2);
@@ -731,14 +811,18 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--setup")) {
-            setup = true;
-            continue;
-        }
         if (!v)
             s_usage();
         i++;
-        if (!strcmp(a, "--endpoint"))
+        if (!strcmp(a, "--setup")) {
+            setup = true;
+            if (!strcmp(v, "units"))
+                s_setup_to = SETUP_UNITS;
+            else if (!strcmp(v, "round"))
+                s_setup_from = SETUP_UNITS;
+            else if (strcmp(v, "all") != 0)
+                s_usage();
+        } else if (!strcmp(a, "--endpoint"))
             l.endpoint = v;
         else if (!strcmp(a, "--out"))
             out = v;
@@ -776,9 +860,11 @@ int main(int argc, char **argv)
     if (setup)
         l.poison_every = 0;
     l.chains = s_xcalloc((size_t)l.nchains, sizeof *l.chains);
-    for (int c = 0; c < l.nchains; c++)
+    for (int c = 0; c < l.nchains; c++) {
         l.chains[c].setup = setup;
-    long valid = setup ? SETUP_STEPS : (long)l.nchains * CHAIN_STEPS;
+        l.chains[c].next_step = setup ? s_setup_from : 0;
+    }
+    long valid = setup ? s_setup_to - s_setup_from : (long)l.nchains * CHAIN_STEPS;
     l.cap = (int)(valid + (l.poison_every ? valid / l.poison_every + 1 : 0));
     l.items = s_xcalloc((size_t)l.cap, sizeof *l.items);
     l.ready = s_xcalloc((size_t)l.nchains, sizeof *l.ready);
@@ -794,12 +880,24 @@ int main(int argc, char **argv)
     gmtime_r(&later, &tm);
     strftime(l.deadline, sizeof l.deadline, "%Y-%m-%d", &tm);
 
-    l.ctx = zmq_ctx_new();
-    l.sock = l.ctx ? bus_socket(l.ctx, ZMQ_DEALER, 0) : NULL;
-    if (!l.sock || zmq_connect(l.sock, l.endpoint) != 0) {
-        fprintf(stderr, "rectify-fault-client: cannot connect to %s\n", l.endpoint);
-        return 1;
+    /* the keys as the tools read them: RECTIFY_KEY_FILE (a folder of the
+     * units' certificates) and RECTIFY_KEYS_DIR; none with allow_plain */
+    char err[1024];
+    config_t *cfg = config_load(NULL, err, sizeof err);
+    if (!cfg || poster_credentials(cfg, &l.creds, err, sizeof err) != 0) {
+        fprintf(stderr, "rectify-fault-client: %s\n", err);
+        return 2;
     }
+    config_destroy(&cfg);
+    l.ctx = zmq_ctx_new();
+    l.nsocks = l.creds.on ? l.creds.nkeys : 1;
+    for (int k = 0; k < l.nsocks; k++)
+        if (!l.ctx) {
+            fprintf(stderr, "rectify-fault-client: no ZeroMQ context\n");
+            return 1;
+        } else {
+            s_open(&l, k, &l.socks[k]);
+        }
     int64_t t0 = clock_mono_ms();
     s_run(&l);
     double secs = (double)(clock_mono_ms() - t0) / 1000;
@@ -810,12 +908,13 @@ int main(int argc, char **argv)
         doubled += l.items[i].n_accepted > 1;
     }
     printf("phase=%s sent=%d poisons=%ld accepted=%ld duplicate=%ld rejected=%ld "
-           "unanswered=%ld doubled_acks=%ld stray=%ld late=%ld seconds=%.1f\n",
+           "unanswered=%ld doubled_acks=%ld stray=%ld late=%ld reopened=%ld seconds=%.1f\n",
            l.phase, l.nitems, l.poisons, count[S_ACCEPTED], count[S_DUPLICATE], count[S_REJECTED],
-           count[S_UNANSWERED], doubled, l.stray, l.late, secs);
+           count[S_UNANSWERED], doubled, l.stray, l.late, l.reopened, secs);
     int rc = s_write(&l, out) == 0 ? 0 : 1;
 
-    zmq_close(l.sock);
+    for (int k = 0; k < l.nsocks; k++)
+        bus_client_close(&l.socks[k]);
     zmq_ctx_term(l.ctx);
     for (int i = 0; i < l.nitems; i++) {
         free(l.items[i].id);
