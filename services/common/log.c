@@ -18,7 +18,9 @@ static struct {
     char service[32];
     log_level_t min_level;
     void *pub;
-} s_log = {"rectify", LOG_INFO, NULL};
+    void *ctx;             /* for log_rebind */
+    char endpoint[256];
+} s_log = {"rectify", LOG_INFO, NULL, NULL, ""};
 
 /* the PUB socket is shared by the threads of a process: one sender at a time */
 static pthread_mutex_t s_pub_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -38,25 +40,59 @@ log_level_t log_level_from_name(const char *name)
     return LOG_INFO;
 }
 
+/* A PUB socket bound to endpoint, or NULL (errno set by ZeroMQ). */
+static void *s_pub_new(void *ctx, const char *endpoint)
+{
+    void *pub = zmq_socket(ctx, ZMQ_PUB);
+    if (!pub)
+        return NULL;
+    int linger = 200, hwm = 10000;
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    /* with CURVE, only on-call keys may listen (the lines name units) */
+    if (bus_curve_server(pub, ZAP_DOMAIN_LOGS) != RC_OK || zmq_bind(pub, endpoint) != 0) {
+        zmq_close(pub);
+        return NULL;
+    }
+    return pub;
+}
+
 int log_open(const char *service, log_level_t min_level, void *zmq_ctx, const char *pub_endpoint)
 {
     text_cut(s_log.service, sizeof s_log.service, service);
     s_log.min_level = min_level;
     if (!zmq_ctx || !pub_endpoint || !*pub_endpoint)
         return RC_OK;
-    void *pub = zmq_socket(zmq_ctx, ZMQ_PUB);
+    void *pub = s_pub_new(zmq_ctx, pub_endpoint);
     if (!pub)
         return RC_ERR_IO;
-    int linger = 200, hwm = 10000;
-    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    /* with CURVE, only on-call keys may listen (the lines name units) */
-    if (bus_curve_server(pub, ZAP_DOMAIN_LOGS) != RC_OK || zmq_bind(pub, pub_endpoint) != 0) {
-        zmq_close(pub);
-        return RC_ERR_IO;
-    }
+    s_log.ctx = zmq_ctx;
+    snprintf(s_log.endpoint, sizeof s_log.endpoint, "%s", pub_endpoint);
     s_log.pub = pub;
     return RC_OK;
+}
+
+int log_rebind(void)
+{
+    /* taken out under the lock, so no other thread uses it; made again
+     * outside it, since making it may log */
+    pthread_mutex_lock(&s_pub_lock);
+    void *old = s_log.pub;
+    s_log.pub = NULL;
+    pthread_mutex_unlock(&s_pub_lock);
+    if (!old)
+        return RC_OK;
+    zmq_unbind(old, s_log.endpoint);
+    zmq_close(old);
+    /* the old socket lets go of the address in libzmq's I/O thread: a TCP
+     * port may still be taken for a moment */
+    void *pub = NULL;
+    for (int i = 0; i < 100 && !(pub = s_pub_new(s_log.ctx, s_log.endpoint)); i++)
+        usleep(10000);
+    pthread_mutex_lock(&s_pub_lock);
+    s_log.pub = pub;
+    pthread_mutex_unlock(&s_pub_lock);
+    return pub ? RC_OK : RC_ERR_IO;
 }
 
 void log_close(void)

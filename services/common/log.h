@@ -31,6 +31,12 @@ typedef struct {
 int log_open(const char *service, log_level_t min_level, void *zmq_ctx, const char *pub_endpoint);
 /* Closes the PUB socket (linger 200 ms); logging to stderr goes on. */
 void log_close(void);
+/* Closes the log stream's socket and binds a new one: every listener is cut
+ * off, reconnects and is checked by the ZAP handler again (an on-call key
+ * revoked meanwhile is refused). A few lines may be missed by listeners.
+ * Returns 0, or RC_ERR_IO when the endpoint could not be bound again within
+ * a second (the stream is then off; stderr goes on). */
+int log_rebind(void);
 
 /* "debug", "info", ... -> level; unknown names give LOG_INFO. */
 log_level_t log_level_from_name(const char *name);

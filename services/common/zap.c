@@ -25,6 +25,7 @@ struct zap_t {
     int npeers;
     pthread_t thread;
     atomic_bool stop;
+    long long oncall_revoked; /* on-call keys revoked when last looked; -1 not yet */
 };
 
 static atomic_bool s_running;
@@ -167,13 +168,52 @@ static void s_serve_one(zap_t *self)
         zmq_msg_close(&part[i]);
 }
 
+static const db_stmt_t s_oncall_revoked = {
+    "zap_oncall_revoked",
+    "SELECT count(*) FROM api_key WHERE kind = 'oncall' AND revoked_at IS NOT NULL", 0, 0};
+
+/* A log stream's listeners are checked at their handshake only (a PUB
+ * socket cannot drop one peer): when an on-call key has been revoked since
+ * the last look, the stream is bound again, so every listener reconnects
+ * and is checked again. */
+static void s_watch_oncall(zap_t *self)
+{
+    char err[256];
+    if (!self->db)
+        self->db = db_connect(self->conninfo, err, sizeof err);
+    if (!self->db || db_ensure(self->db) != RC_OK)
+        return;
+    PGresult *res = db_run(self->db, &s_oncall_revoked, NULL, NULL, NULL);
+    if (!res)
+        return;
+    long long revoked = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (self->oncall_revoked >= 0 && revoked > self->oncall_revoked) {
+        if (log_rebind() == RC_OK)
+            log_event(LOG_INFO, NULL, NULL, NULL, 0,
+                      "an on-call key was revoked: the log stream was bound again, and its "
+                      "listeners are checked again as they reconnect");
+        else
+            log_error("an on-call key was revoked, and the log stream could not be bound "
+                      "again: it is off");
+    }
+    self->oncall_revoked = revoked;
+}
+
+#define ZAP_WATCH_MS 500
+
 static void *s_run(void *arg)
 {
     zap_t *self = arg;
     zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+    int64_t next_watch = 0;
     while (!atomic_load(&self->stop)) {
         if (zmq_poll(&item, 1, 100) > 0)
             s_serve_one(self);
+        if (clock_mono_ms() >= next_watch) {
+            s_watch_oncall(self);
+            next_watch = clock_mono_ms() + ZAP_WATCH_MS;
+        }
     }
     return NULL;
 }
@@ -194,6 +234,7 @@ zap_t *zap_start(void *ctx, const char *conninfo, const zap_peer_t *peers, int n
     for (int i = 0; i < npeers; i++)
         self->peers[i] = peers[i];
     self->npeers = npeers;
+    self->oncall_revoked = -1;
     self->sock = zmq_socket(ctx, ZMQ_REP);
     int linger = 0;
     if (self->sock)

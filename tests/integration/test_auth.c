@@ -14,6 +14,7 @@
 #include "tail.h"
 #include "zap.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,7 +95,9 @@ static long long stored(void)
     return testdb_number(&c.db, "SELECT count(*) FROM intake_event");
 }
 
-Test(auth, an_unknown_key_gets_no_handshake_and_nothing_is_stored)
+/* A key intake does not know posts (as admin, code names the unit):
+ * no handshake, no answer, nothing stored. */
+static void s_stranger_gets_nothing(const char *code)
 {
     curve_cert_t stranger;
     cr_assert_eq(curve_new(&stranger), RC_OK);
@@ -103,12 +108,18 @@ Test(auth, an_unknown_key_gets_no_handshake_and_nothing_is_stored)
     cr_assert_eq(zmq_connect(sock, c.bind[SVC_INTAKE]), 0);
     long long before = stored();
     post_item_t item;
-    register_item(&item, "admin", "by-a-stranger");
+    register_item(&item, "admin", code);
     Rectify__Ack *ack = send_and_wait(sock, &item, 1500);
-    cr_assert_null(ack, "an unknown key was answered: %s", ack ? ack->code : "");
-    cr_assert_eq(stored(), before);
-    free(item.frame);
     zmq_close(sock);
+    free(item.frame);
+    cr_assert_null(ack, "an unknown key was answered at %s: %s", c.bind[SVC_INTAKE],
+                   ack ? ack->code : "");
+    cr_assert_eq(stored(), before);
+}
+
+Test(auth, an_unknown_key_gets_no_handshake_and_nothing_is_stored)
+{
+    s_stranger_gets_nothing("by-a-stranger");
 }
 
 Test(auth, a_key_made_a_moment_ago_posts_at_once)
@@ -125,6 +136,47 @@ Test(auth, a_key_made_a_moment_ago_posts_at_once)
         cr_assert_eq(item.status, POST_ACCEPTED, "%s: %s", item.code, item.message);
         free(item.frame);
     }
+}
+
+/* A TCP port nothing listens on now. */
+static int s_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+Test(auth, a_system_posts_over_tcp_to_an_intake_bound_on_every_interface)
+{
+    /* as deployed (docker-compose): intake on 0.0.0.0, which only CURVE may
+     * do (test_services: plain binds loopback only); the system connects
+     * over TCP (loopback here: the tests use no other network) */
+    int port = s_free_port();
+    cr_assert_eq(cluster_signal(&c, SVC_INTAKE, SIGTERM), 0);
+    snprintf(c.bind[SVC_INTAKE], sizeof c.bind[SVC_INTAKE], "tcp://0.0.0.0:%d", port);
+    cluster_spawn(&c, SVC_INTAKE);
+    snprintf(c.bind[SVC_INTAKE], sizeof c.bind[SVC_INTAKE], "tcp://127.0.0.1:%d", port);
+
+    post_item_t item;
+    register_item(&item, "admin", "over-tcp");
+    cr_assert_eq(cluster_post(&c, &item, 1), 0);
+    cr_assert_eq(item.status, POST_ACCEPTED, "%s: %s", item.code, item.message);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM wf_event w JOIN api_key k USING (key_id)"
+             " WHERE w.event_id = '%s' AND w.outcome = 'applied' AND k.unit = 'admin'",
+             item.event_id);
+    cr_assert_eq(cluster_wait_number(&c, sql, 1, 20000), 1,
+                 "applied, and the audit names admin's key");
+    free(item.frame);
+
+    /* a stranger's key over TCP: no handshake, nothing stored */
+    s_stranger_gets_nothing("over-tcp-by-a-stranger");
 }
 
 Test(auth, a_plain_client_to_a_curve_intake_gets_nothing)
@@ -465,18 +517,29 @@ Test(auth, an_outcome_query_it_cannot_answer_is_refused_naming_why)
     zmq_close(sock);
 }
 
+/* rectify-tail of the three log streams with key_file (under c.dir) for
+ * timeout_ms, given a moment to connect; its output is read from *fd. */
+static pid_t s_tail_with(const char *key_file, const char *timeout_ms, int *fd)
+{
+    char file[300];
+    snprintf(file, sizeof file, "%s/%s", c.dir, key_file);
+    setenv("RECTIFY_KEY_FILE", file, 1);
+    const char *args[] = {"--json", "--timeout-ms", timeout_ms, c.tail_ep[0], c.tail_ep[1],
+                          c.tail_ep[2], NULL};
+    pid_t pid = tail_start(args, fd, NULL);
+    usleep(500000);
+    return pid;
+}
+
 Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
 {
     /* a system key is not an on-call key */
     char file[300];
     cluster_key(&c, "sh-cgzf");
-    snprintf(file, sizeof file, "%s/clients/sh-cgzf.key_secret", c.dir);
-    setenv("RECTIFY_KEY_FILE", file, 1);
+    int fd;
+    pid_t pid = s_tail_with("clients/sh-cgzf.key_secret", "3000", &fd);
     const char *args[] = {"--json", "--timeout-ms", "3000", c.tail_ep[0], c.tail_ep[1],
                           c.tail_ep[2], NULL};
-    int fd;
-    pid_t pid = tail_start(args, &fd, NULL);
-    usleep(300000);
     post_item_t item;
     for (int i = 0; i < 5; i++) {
         char code[32];
@@ -509,6 +572,35 @@ Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
     tail_read(err_fd, out, sizeof out);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
     cr_assert(strstr(out, "holds no secret-key"), "%s", out);
+}
+
+Test(auth, an_on_call_key_revoked_while_tailing_sees_no_more_lines)
+{
+    /* a PUB socket checks a listener at its handshake only: the stream is
+     * bound again on a revocation, and the tail's reconnection is refused */
+    int fd;
+    pid_t pid = s_tail_with("oncall.key_secret", "8000", &fd);
+    post_item_t before, after;
+    register_item(&before, "admin", "seen-before-revocation");
+    cr_assert_eq(cluster_post(&c, &before, 1), 0);
+    cluster_wait_applied(&c);
+    usleep(300000);
+    cr_assert_eq(testdb_number(&c.db, "WITH r AS (UPDATE api_key SET revoked_at = now()"
+                                      " WHERE kind = 'oncall' RETURNING 1)"
+                                      " SELECT count(*) FROM r"),
+                 1);
+    usleep(1500000); /* the services look every 0.5 s */
+    register_item(&after, "admin", "seen-after-revocation");
+    cr_assert_eq(cluster_post(&c, &after, 1), 0);
+    cluster_wait_applied(&c);
+    int status;
+    waitpid(pid, &status, 0);
+    static char out[1 << 16];
+    tail_read(fd, out, sizeof out);
+    cr_assert(strstr(out, before.event_id), "the tail saw nothing before: %s", out);
+    cr_assert_null(strstr(out, after.event_id), "a revoked on-call key still saw lines");
+    free(before.frame);
+    free(after.frame);
 }
 
 /* --- one key's flood --------------------------------------------------------- */

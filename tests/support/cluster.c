@@ -13,13 +13,16 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,20 +86,36 @@ static void s_exec_child(cluster_t *c, int which, pid_t test_pid)
     _exit(127);
 }
 
+/* For a tcp:// bind: is something listening on its port on loopback? */
+static bool s_tcp_listening(const char *bind)
+{
+    const char *colon = strrchr(bind, ':');
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return up;
+}
+
 void cluster_spawn(cluster_t *c, int which)
 {
+    bool tcp = strncmp(c->bind[which], "tcp://", 6) == 0;
     const char *sock = c->bind[which] + strlen("ipc://");
-    unlink(sock);
+    if (!tcp)
+        unlink(sock);
     pid_t test_pid = getpid();
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork");
     if (pid == 0)
         s_exec_child(c, which, test_pid);
     c->pid[which] = pid;
-    /* the socket file appears once the service has migrated and bound */
+    /* the socket file appears (the port listens) once the service has
+     * migrated and bound */
     int64_t until = clock_mono_ms() + 30000;
     struct stat st;
-    while (stat(sock, &st) != 0) {
+    while (tcp ? !s_tcp_listening(c->bind[which]) : stat(sock, &st) != 0) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             cluster_dump_log(c, which);

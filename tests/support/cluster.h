@@ -42,7 +42,9 @@ void cluster_child_dies_with_test(pid_t test_pid);
  * the units' keys). Extra environment "NAME=value" strings
  * (NULL-terminated list, may be NULL) go to every service. */
 void cluster_start(cluster_t *c, const char *const *extra_env);
-/* Starts (again) one service and waits until it listens. */
+/* Starts (again) one service and waits until it listens (its ipc:// socket
+ * file exists; for a tcp://HOST:PORT bind, PORT takes connections on
+ * 127.0.0.1). */
 void cluster_spawn(cluster_t *c, int which);
 /* Starts a second copy of a service (its own bind and log endpoints; the
  * same database), stopped with the others. */
