@@ -37,7 +37,7 @@ fi
 echo "sanitizers: no reports"
 
 echo "== unit tests under valgrind"
-for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids test_table test_plan_csv test_money test_text test_seen test_sinks; do
+for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids test_table test_plan_csv test_money test_text test_seen test_sinks test_refusal; do
   # every process (Criterion's workers too) reports into its own file; a
   # worker that ends in abort() (a test of it) leaves Criterion's own
   # buffers "possibly lost": only definite leaks and errors count

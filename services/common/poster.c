@@ -1,5 +1,6 @@
 /* poster.c: windowed, re-sending client of intake. */
 #include "poster.h"
+#include "refusal.h"
 #include "text.h"
 #include "bus.h"
 #include "clock.h"
@@ -128,8 +129,8 @@ int poster_credentials(const config_t *cfg, poster_creds_t *creds, char *err, si
     if (rc != RC_OK)
         return rc;
     char why[700];
-    rc = curve_peer_key(config_str(cfg, SET_keys_dir), "intake", creds->server_key, why,
-                        sizeof why);
+    rc =
+        curve_peer_key(config_str(cfg, SET_keys_dir), "intake", creds->server_key, why, sizeof why);
     if (rc != RC_OK) {
         snprintf(err, errlen, "keys_dir: intake's public key: %s", why);
         return rc;
@@ -149,7 +150,7 @@ static void s_key_refused(post_item_t *items, size_t n, bool admitted, const cha
             continue;
         bool maybe = admitted && it->attempts > 0;
         it->status = maybe ? POST_UNANSWERED : POST_REJECTED;
-        snprintf(it->code, sizeof it->code, "key_refused");
+        snprintf(it->code, sizeof it->code, "%s", refusal_code(REFUSAL_key_refused));
         snprintf(it->message, sizeof it->message,
                  "intake at %s refused this system's key (unknown or revoked: rectifyctl key "
                  "list); %s",
@@ -219,7 +220,7 @@ static int s_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
                 continue;
             if (it->attempts > opts->retries) {
                 it->status = POST_UNANSWERED;
-                snprintf(it->code, sizeof it->code, "unanswered");
+                snprintf(it->code, sizeof it->code, "%s", refusal_code(REFUSAL_unanswered));
                 snprintf(it->message, sizeof it->message,
                          "no answer from intake at %s after %d sends", endpoint, it->attempts);
                 done++;
@@ -320,7 +321,7 @@ int poster_run(void *ctx, const char *endpoint, post_item_t *items, size_t n,
         if (key[start] < 0) {
             for (size_t i = start; i < end; i++) {
                 items[i].status = POST_REJECTED;
-                snprintf(items[i].code, sizeof items[i].code, "no_key");
+                snprintf(items[i].code, sizeof items[i].code, "%s", refusal_code(REFUSAL_no_key));
                 snprintf(items[i].message, sizeof items[i].message,
                          "unit: key_file holds no certificate of this event's unit; nothing "
                          "was sent");
@@ -365,7 +366,8 @@ static int s_ask(void *sock, const post_item_t *items, size_t n, poster_outcome_
         if (!buf)
             return RC_ERR_NOMEM;
         rectify__outcome_query__pack(&q, buf);
-        int sent = zmq_send(sock, "outcomes", 8, ZMQ_SNDMORE) >= 0 && zmq_send(sock, buf, len, 0) >= 0;
+        int sent =
+            zmq_send(sock, "outcomes", 8, ZMQ_SNDMORE) >= 0 && zmq_send(sock, buf, len, 0) >= 0;
         free(buf);
         if (!sent)
             return RC_ERR_IO;

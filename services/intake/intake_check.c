@@ -1,6 +1,7 @@
 /* intake_check.c: the checks of an incoming Envelope, driven by a table of
  * rules per event type and by protobuf-c's descriptors. */
 #include "intake_check.h"
+#include "refusal.h"
 #include "errors.h"
 #include "ids.h"
 #include "money.h"
@@ -68,12 +69,12 @@ static const event_rule_t s_rules[] = {
      ON_DATE, NULL},
 };
 
-static int s_refuse(intake_refusal_t *why, const char *code, const char *fmt, ...)
+static int s_refuse(intake_refusal_t *why, refusal_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int s_refuse(intake_refusal_t *why, const char *code, const char *fmt, ...)
+static int s_refuse(intake_refusal_t *why, refusal_t code, const char *fmt, ...)
 {
-    snprintf(why->code, sizeof why->code, "%s", code);
+    snprintf(why->code, sizeof why->code, "%s", refusal_code(code));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why->message, sizeof why->message, fmt, ap);
@@ -163,15 +164,16 @@ static int s_check_text(const char *name, const char *s, size_t n, size_t limit,
     case TEXT_OK:
         return RC_OK;
     case TEXT_NUL:
-        return s_refuse(why, "nul_in_text", "%s: byte %zu is NUL; text may not contain NUL bytes",
-                        name, at);
+        return s_refuse(why, REFUSAL_nul_in_text,
+                        "%s: byte %zu is NUL; text may not contain NUL bytes", name, at);
     case TEXT_INVALID:
-        return s_refuse(why, "invalid_utf8",
+        return s_refuse(why, REFUSAL_invalid_utf8,
                         "%s: byte %zu (0x%02X) starts no valid UTF-8 character", name, at,
                         (unsigned char)s[at]);
     case TEXT_TOO_LONG:
     default:
-        return s_refuse(why, "field_too_long", "%s is %zu bytes; the limit is %zu", name, n, limit);
+        return s_refuse(why, REFUSAL_field_too_long, "%s is %zu bytes; the limit is %zu", name, n,
+                        limit);
     }
 }
 
@@ -190,7 +192,8 @@ static int s_check_wire(const ProtobufCMessageDescriptor *d, const uint8_t *data
         return RC_OK;
     while (s_wire_next(&p, end, &key, &value, &n)) {
         if ((key >> 3) == 0)
-            return s_refuse(why, "malformed", "%sfield number 0 is not a protobuf field", prefix);
+            return s_refuse(why, REFUSAL_malformed, "%sfield number 0 is not a protobuf field",
+                            prefix);
         if (!value)
             continue;
         const ProtobufCFieldDescriptor *f =
@@ -227,10 +230,11 @@ int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__En
     why->event_id[0] = '\0';
     if (len > max_bytes) {
         s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
-        return s_refuse(why, "too_large", "message is %zu bytes; the limit is %zu", len, max_bytes);
+        return s_refuse(why, REFUSAL_too_large, "message is %zu bytes; the limit is %zu", len,
+                        max_bytes);
     }
     if (len == 0)
-        return s_refuse(why, "malformed", "empty frame: expected a protobuf Envelope");
+        return s_refuse(why, REFUSAL_malformed, "empty frame: expected a protobuf Envelope");
     int rc = s_check_wire(&rectify__envelope__descriptor, data, len, "", 0, why);
     if (rc != RC_OK) {
         s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
@@ -239,8 +243,8 @@ int intake_decode(const uint8_t *data, size_t len, size_t max_bytes, Rectify__En
     *env = rectify__envelope__unpack(NULL, len, data);
     if (!*env) {
         s_peek_event_id(data, len, why->event_id, sizeof why->event_id);
-        return s_refuse(why, "malformed", "frame of %zu bytes is not a valid protobuf Envelope",
-                        len);
+        return s_refuse(why, REFUSAL_malformed,
+                        "frame of %zu bytes is not a valid protobuf Envelope", len);
     }
     return RC_OK;
 }
@@ -287,7 +291,8 @@ static int s_check_event(const char *prefix, const ProtobufCMessage *msg, const 
             const char *s = *(char *const *)at;
             if (!s || !*s) {
                 if (required)
-                    return s_refuse(why, "missing_field", "%s.%s is required", prefix, f->name);
+                    return s_refuse(why, REFUSAL_missing_field, "%s.%s is required", prefix,
+                                    f->name);
                 break;
             }
             char name[200];
@@ -296,24 +301,26 @@ static int s_check_event(const char *prefix, const ProtobufCMessage *msg, const 
             if (rc != RC_OK)
                 return rc;
             if (s_in(rule->dates, f->name) && !s_valid_date(s))
-                return s_refuse(why, "invalid_field", "%s.%s: \"%s\" is not a date (YYYY-MM-DD)",
-                                prefix, f->name, s);
+                return s_refuse(why, REFUSAL_invalid_field,
+                                "%s.%s: \"%s\" is not a date (YYYY-MM-DD)", prefix, f->name, s);
             break;
         }
         case PROTOBUF_C_TYPE_ENUM: {
             int v = *(const int *)at;
             const ProtobufCEnumDescriptor *ed = f->descriptor;
             if (v == 0 && required)
-                return s_refuse(why, "missing_field", "%s.%s is required (one of the %s values)",
-                                prefix, f->name, ed->short_name);
+                return s_refuse(why, REFUSAL_missing_field,
+                                "%s.%s is required (one of the %s values)", prefix, f->name,
+                                ed->short_name);
             if (!protobuf_c_enum_descriptor_get_value(ed, v))
-                return s_refuse(why, "invalid_field", "%s.%s: %d is not a %s value", prefix,
+                return s_refuse(why, REFUSAL_invalid_field, "%s.%s: %d is not a %s value", prefix,
                                 f->name, v, ed->short_name);
             break;
         }
         default:
             if (required) /* a rule naming a field this check cannot judge is a bug */
-                return s_refuse(why, "invalid_field", "%s.%s cannot be checked", prefix, f->name);
+                return s_refuse(why, REFUSAL_invalid_field, "%s.%s cannot be checked", prefix,
+                                f->name);
         }
     }
     return RC_OK;
@@ -323,32 +330,34 @@ int intake_check(const Rectify__Envelope *env, const char **event_type, intake_r
 {
     *event_type = NULL;
     if (!env->event_id || !*env->event_id)
-        return s_refuse(why, "missing_field", "event_id is required (a UUID chosen by the sender)");
+        return s_refuse(why, REFUSAL_missing_field,
+                        "event_id is required (a UUID chosen by the sender)");
     if (!ids_is_uuid(env->event_id))
-        return s_refuse(why, "invalid_field", "event_id: \"%.40s\" is not a UUID", env->event_id);
+        return s_refuse(why, REFUSAL_invalid_field, "event_id: \"%.40s\" is not a UUID",
+                        env->event_id);
     if (!env->unit || !*env->unit)
-        return s_refuse(why, "missing_field", "unit is required (the sending unit's code)");
+        return s_refuse(why, REFUSAL_missing_field, "unit is required (the sending unit's code)");
     size_t n = strlen(env->unit);
     if (n > INTAKE_MAX_UNIT)
-        return s_refuse(why, "field_too_long", "unit is %zu bytes; the limit is %d", n,
+        return s_refuse(why, REFUSAL_field_too_long, "unit is %zu bytes; the limit is %d", n,
                         INTAKE_MAX_UNIT);
     for (const char *p = env->unit; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
               *p == '.'))
-            return s_refuse(why, "invalid_field",
+            return s_refuse(why, REFUSAL_invalid_field,
                             "unit: \"%.64s\" may hold only a-z, 0-9, '-', '_' and '.'", env->unit);
     if (env->sent_at_ms < 0 || env->sent_at_ms > INTAKE_MAX_SENT_AT_MS)
-        return s_refuse(why, "out_of_range",
+        return s_refuse(why, REFUSAL_out_of_range,
                         "sent_at_ms: %lld is outside 0 .. %lld (milliseconds since 1970, at most "
                         "9999-12-31)",
                         (long long)env->sent_at_ms, (long long)INTAKE_MAX_SENT_AT_MS);
 
     if (env->event_case == RECTIFY__ENVELOPE__EVENT__NOT_SET) {
         if (env->base.n_unknown_fields > 0)
-            return s_refuse(why, "unknown_event",
+            return s_refuse(why, REFUSAL_unknown_event,
                             "event: field number %u is not an event type this intake knows",
                             env->base.unknown_fields[0].tag);
-        return s_refuse(why, "missing_field", "event: no event type is set");
+        return s_refuse(why, REFUSAL_missing_field, "event: no event type is set");
     }
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
         &rectify__envelope__descriptor, (unsigned)env->event_case);
@@ -357,11 +366,11 @@ int intake_check(const Rectify__Envelope *env, const char **event_type, intake_r
         if (s_rules[i].event_case == env->event_case)
             rule = &s_rules[i];
     if (!f || !rule)
-        return s_refuse(why, "unknown_event", "event: field number %d has no rules in intake",
+        return s_refuse(why, REFUSAL_unknown_event, "event: field number %d has no rules in intake",
                         (int)env->event_case);
     const ProtobufCMessage *event = *(ProtobufCMessage *const *)((const char *)env + f->offset);
     if (!event)
-        return s_refuse(why, "missing_field", "%s is empty", f->name);
+        return s_refuse(why, REFUSAL_missing_field, "%s is empty", f->name);
     int rc = s_check_event(f->name, event, rule, why);
     if (rc == RC_OK && rule->extra)
         rc = rule->extra(event, why);
@@ -385,13 +394,13 @@ static int s_check_unit_code(const ProtobufCMessage *event, intake_refusal_t *wh
 {
     const Rectify__RegisterUnit *ev = (const Rectify__RegisterUnit *)event;
     if (!s_unit_code_ok(ev->code))
-        return s_refuse(why, "invalid_field",
+        return s_refuse(why, REFUSAL_invalid_field,
                         "register_unit.code: \"%.64s\" may hold only a-z, 0-9, '-', '_' and '.' "
                         "(at most %d bytes)",
                         ev->code, INTAKE_MAX_UNIT);
     if (*ev->parent && !s_unit_code_ok(ev->parent))
-        return s_refuse(why, "invalid_field", "register_unit.parent: \"%.64s\" is not a unit code",
-                        ev->parent);
+        return s_refuse(why, REFUSAL_invalid_field,
+                        "register_unit.parent: \"%.64s\" is not a unit code", ev->parent);
     return RC_OK;
 }
 
@@ -409,8 +418,8 @@ static int s_check_evidence(const ProtobufCMessage *event, intake_refusal_t *why
                                    ? ((const Rectify__ReportProgress *)event)->evidence
                                    : ((const Rectify__SubmitWriteOff *)event)->evidence;
     if (n > 64)
-        return s_refuse(why, "field_too_long", "%s.evidence has %zu entries; the limit is 64", name,
-                        n);
+        return s_refuse(why, REFUSAL_field_too_long, "%s.evidence has %zu entries; the limit is 64",
+                        name, n);
     const event_rule_t rule = {0, LIST("title", "sha256", "uri"), LIST(NULL), NULL};
     for (size_t i = 0; i < n; i++) {
         char prefix[64];
@@ -423,7 +432,7 @@ static int s_check_evidence(const ProtobufCMessage *event, intake_refusal_t *why
         for (const char *p = h; hex && *p; p++)
             hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
         if (!hex)
-            return s_refuse(why, "invalid_field",
+            return s_refuse(why, REFUSAL_invalid_field,
                             "%s.sha256: \"%.70s\" is not a SHA-256 digest (64 hexadecimal digits)",
                             prefix, h);
     }
@@ -435,10 +444,10 @@ static int s_check_accountability(const ProtobufCMessage *event, intake_refusal_
     const Rectify__RecordAccountability *ev = (const Rectify__RecordAccountability *)event;
     int64_t fen;
     if (ev->persons < 0)
-        return s_refuse(why, "invalid_field", "record_accountability.persons: %d is negative",
+        return s_refuse(why, REFUSAL_invalid_field, "record_accountability.persons: %d is negative",
                         ev->persons);
     if (money_parse_fen(ev->amount_yuan, &fen) != RC_OK)
-        return s_refuse(why, "invalid_field",
+        return s_refuse(why, REFUSAL_invalid_field,
                         "record_accountability.amount_yuan: \"%.40s\" is not an amount in yuan "
                         "(digits, at most two decimals, e.g. \"2000.00\")",
                         ev->amount_yuan);
@@ -449,10 +458,10 @@ static int s_check_plan(const ProtobufCMessage *event, intake_refusal_t *why)
 {
     const Rectify__ImportPlan *ev = (const Rectify__ImportPlan *)event;
     if (ev->n_rows == 0)
-        return s_refuse(why, "missing_field", "import_plan.rows: the plan has no rows");
+        return s_refuse(why, REFUSAL_missing_field, "import_plan.rows: the plan has no rows");
     if (ev->n_rows > 10000)
-        return s_refuse(why, "field_too_long", "import_plan.rows: %zu rows; the limit is 10000",
-                        ev->n_rows);
+        return s_refuse(why, REFUSAL_field_too_long,
+                        "import_plan.rows: %zu rows; the limit is 10000", ev->n_rows);
     const event_rule_t rule = {0,
                                LIST("problem_id", "item_id", "item_title", "measure_id",
                                     "measure_title", "lead_leader", "responsible_unit", "deadline",

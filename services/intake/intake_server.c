@@ -1,5 +1,6 @@
 /* intake_server.c: receive, check, commit in batches, acknowledge, forward. */
 #include "intake_server.h"
+#include "refusal.h"
 #include "bus.h"
 #include "zap.h"
 #include "clock.h"
@@ -320,7 +321,8 @@ static int s_receive(intake_server_t *self, pending_t *p)
             zmq_msg_recv(&p->body, self->router, 0);
         }
         s_send_ack(self, &p->identity, p->delimited, NULL, RECTIFY__ACK_STATUS__REJECTED,
-                   "malformed", "expected one frame holding an Envelope, got several", 0);
+                   refusal_code(REFUSAL_malformed),
+                   "expected one frame holding an Envelope, got several", 0);
         goto out_drop;
     }
     return 1;
@@ -383,14 +385,14 @@ static int s_answer(intake_server_t *self, int first, PGresult *res)
             snprintf(msg, sizeof msg, "already accepted at %s; nothing new was done",
                      PQgetvalue(res, r, 2));
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                       RECTIFY__ACK_STATUS__DUPLICATE, "duplicate", msg, 0);
+                       RECTIFY__ACK_STATUS__DUPLICATE, refusal_code(REFUSAL_duplicate), msg, 0);
         } else {
             snprintf(msg, sizeof msg,
                      "event_id was accepted at %s for another event; choose a new id for this "
                      "one",
                      PQgetvalue(res, r, 2));
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                       RECTIFY__ACK_STATUS__REJECTED, "id_reused", msg, 0);
+                       RECTIFY__ACK_STATUS__REJECTED, refusal_code(REFUSAL_id_reused), msg, 0);
         }
         log_field_t f[] = {LF_STR("type", p->event_type), LF_STR("status", verdict)};
         log_event(LOG_DEBUG, p->env->event_id, p->env->unit, f, 2, "event %s", verdict);
@@ -404,7 +406,7 @@ static void s_answer_later(intake_server_t *self, int first)
     for (int i = first; i < self->npending; i++) {
         pending_t *p = &self->pending[i];
         s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                   RECTIFY__ACK_STATUS__RETRY_LATER, "unavailable",
+                   RECTIFY__ACK_STATUS__RETRY_LATER, refusal_code(REFUSAL_unavailable),
                    "the event store is unavailable; nothing was stored: send the same event again "
                    "later",
                    RETRY_AFTER_MS);
@@ -443,9 +445,10 @@ static void s_commit_pending(intake_server_t *self)
             text_printf(msg, sizeof msg, "the database refused this event's data (SQLSTATE %s): %s",
                         db_sqlstate(self->svc->db), db_error(self->svc->db));
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                       RECTIFY__ACK_STATUS__REJECTED, "invalid_data", msg, 0);
+                       RECTIFY__ACK_STATUS__REJECTED, refusal_code(REFUSAL_invalid_data), msg, 0);
             log_event(LOG_WARN, p->env->event_id, p->env->unit,
-                      (log_field_t[]){LF_STR("code", "invalid_data")}, 1, "rejected: %s", msg);
+                      (log_field_t[]){LF_STR("code", refusal_code(REFUSAL_invalid_data))}, 1,
+                      "rejected: %s", msg);
         }
     }
     if (accepted > 0) {
@@ -478,7 +481,8 @@ static int s_content(pending_t *p)
  * from the message itself, never from the routing id), still unrevoked, and
  * with a token in its bucket. Returns true with the key's unit, or false with
  * the refusal in why (retry_after_ms > 0: rate limited, send again then). */
-static bool s_authenticate(intake_server_t *self, pending_t *p, intake_refusal_t *why, const char **unit, int *retry_after_ms)
+static bool s_authenticate(intake_server_t *self, pending_t *p, intake_refusal_t *why,
+                           const char **unit, int *retry_after_ms)
 {
     const char *user_id = bus_user_id(&p->body);
     key_verdict_t v = KEY_UNKNOWN;
@@ -488,11 +492,11 @@ static bool s_authenticate(intake_server_t *self, pending_t *p, intake_refusal_t
     if (v == KEY_OK)
         return true;
     *retry_after_ms = v == KEY_RATE_LIMITED ? *retry_after_ms : 0;
-    const char *code = !user_id              ? "unauthenticated"
-                       : v == KEY_REVOKED    ? "key_revoked"
-                       : v == KEY_RATE_LIMITED ? "rate_limited"
-                                             : "unknown_key";
-    snprintf(why->code, sizeof why->code, "%s", code);
+    refusal_t code = !user_id                ? REFUSAL_unauthenticated
+                     : v == KEY_REVOKED      ? REFUSAL_key_revoked
+                     : v == KEY_RATE_LIMITED ? REFUSAL_rate_limited
+                                             : REFUSAL_unknown_key;
+    snprintf(why->code, sizeof why->code, "%s", refusal_code(code));
     if (!user_id)
         snprintf(why->message, sizeof why->message,
                  "this connection is not authenticated: connect with CURVE and a key made by "
@@ -532,7 +536,7 @@ static void s_take_batch(intake_server_t *self)
         if (rc == RC_OK)
             rc = intake_check(p->env, &p->event_type, &why);
         if (rc == RC_OK && key_unit && strcmp(p->env->unit, key_unit) != 0) {
-            snprintf(why.code, sizeof why.code, "unit_mismatch");
+            snprintf(why.code, sizeof why.code, "%s", refusal_code(REFUSAL_unit_mismatch));
             text_printf(why.message, sizeof why.message,
                         "unit: this connection's key (%lld) posts as unit \"%s\", not \"%s\"; "
                         "nothing was stored",
@@ -541,8 +545,8 @@ static void s_take_batch(intake_server_t *self)
         }
         if (rc == RC_OK && s_content(p) != RC_OK) {
             s_send_ack(self, &p->identity, p->delimited, p->env->event_id,
-                       RECTIFY__ACK_STATUS__RETRY_LATER, "unavailable", "intake is out of memory",
-                       RETRY_AFTER_MS);
+                       RECTIFY__ACK_STATUS__RETRY_LATER, refusal_code(REFUSAL_unavailable),
+                       "intake is out of memory", RETRY_AFTER_MS);
             s_release(p);
             continue;
         }

@@ -1,6 +1,7 @@
 /* rectifyctl: the command-line client of Rectify. See s_usage for the
  * commands; the reports are in ctl_report.c, the plan import in ctl_import.c. */
 #include "clock.h"
+#include "refusal.h"
 #include "config.h"
 #include "ctl.h"
 #include "db.h"
@@ -67,6 +68,8 @@ static void s_usage(FILE *out)
         "  key list | key revoke ID\n"
         "                          the keys; a revoked key is refused within a second\n"
         "  key service             the services' own key pairs, into keys_dir\n"
+        "  codes [--json]          every code an event can be refused with: who gives\n"
+        "                          it (intake, workflow, rectifyctl) and what it means\n"
         "  clock [show | set TIME | advance N(d|h|m) | real]\n"
         "                          the simulated clock that services started with\n"
         "                          sim_clock=true read (tests and demos)\n\n");
@@ -137,8 +140,8 @@ int ctl_wait_outcomes(const config_t *cfg, const poster_creds_t *creds, const po
     /* asked of intake over the authenticated socket: no database needed */
     poster_opts_t opts = {.creds = creds};
     void *ctx = zmq_ctx_new();
-    int refused = poster_outcomes(ctx, config_str(cfg, SET_intake_bind), items, n, &opts,
-                                  outcomes, timeout_ms);
+    int refused = poster_outcomes(ctx, config_str(cfg, SET_intake_bind), items, n, &opts, outcomes,
+                                  timeout_ms);
     zmq_ctx_term(ctx);
     if (refused < 0) {
         fprintf(stderr, "rectifyctl: intake did not tell the outcomes (%s)\n", rc_name(refused));
@@ -213,7 +216,7 @@ static void s_build(const char *text, post_item_t *item, s_line_t *line)
     json_error_t jerr;
     json_t *obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!obj) {
-        snprintf(line->local_code, sizeof line->local_code, "bad_json");
+        snprintf(line->local_code, sizeof line->local_code, "%s", refusal_code(REFUSAL_bad_json));
         snprintf(line->local_message, sizeof line->local_message, "column %d: %s", jerr.column,
                  jerr.text);
         return;
@@ -223,7 +226,7 @@ static void s_build(const char *text, post_item_t *item, s_line_t *line)
     int rc = pbjson_parse(&rectify__envelope__descriptor, obj, &msg, err, sizeof err);
     json_decref(obj);
     if (rc != RC_OK) {
-        snprintf(line->local_code, sizeof line->local_code, "bad_field");
+        snprintf(line->local_code, sizeof line->local_code, "%s", refusal_code(REFUSAL_bad_field));
         snprintf(line->local_message, sizeof line->local_message, "%s", err);
         return;
     }
@@ -246,7 +249,7 @@ static void s_build(const char *text, post_item_t *item, s_line_t *line)
     if (item->frame)
         rectify__envelope__pack(env, item->frame);
     else {
-        snprintf(line->local_code, sizeof line->local_code, "no_memory");
+        snprintf(line->local_code, sizeof line->local_code, "%s", refusal_code(REFUSAL_no_memory));
         snprintf(line->local_message, sizeof line->local_message, "out of memory");
     }
     rectify__envelope__free_unpacked(env, NULL);
@@ -325,7 +328,8 @@ static int s_cmd_post(const config_t *cfg, int argc, char **argv)
         }
         lines[n].line = lineno;
         if (too_long) {
-            snprintf(lines[n].local_code, sizeof lines[n].local_code, "bad_json");
+            snprintf(lines[n].local_code, sizeof lines[n].local_code, "%s",
+                     refusal_code(REFUSAL_bad_json));
             snprintf(lines[n].local_message, sizeof lines[n].local_message,
                      "line is longer than %d bytes", MAX_LINE_BYTES);
         } else {
@@ -547,6 +551,40 @@ static int s_cmd_clock(const config_t *cfg, int argc, char **argv)
     return 0;
 }
 
+/* rectifyctl codes [--json]: the catalogue of refusal codes (refusal.h). */
+static int s_cmd_codes(int argc, char **argv)
+{
+    bool as_json = argc == 1 && !strcmp(argv[0], "--json");
+    if (argc > 1 || (argc == 1 && !as_json)) {
+        fprintf(stderr, "usage: rectifyctl codes [--json]\n");
+        return 2;
+    }
+    for (int r = 0; r < REFUSAL_COUNT; r++) {
+        int by = refusal_by((refusal_t)r);
+        char who[40];
+        snprintf(who, sizeof who, "%s%s%s", by & BY_INTAKE ? "intake," : "",
+                 by & BY_WORKFLOW ? "workflow," : "", by & BY_RECTIFYCTL ? "rectifyctl," : "");
+        who[strlen(who) - 1] = '\0'; /* the last comma */
+        if (as_json) {
+            json_t *o = json_pack("{s:s, s:s, s:s}", "code", refusal_code((refusal_t)r), "by", who,
+                                  "meaning", refusal_meaning((refusal_t)r));
+            char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+            if (!line) {
+                json_decref(o);
+                fprintf(stderr, "rectifyctl codes: out of memory\n");
+                return 1;
+            }
+            printf("%s\n", line);
+            free(line);
+            json_decref(o);
+        } else {
+            printf("%-20s %-20s %s\n", refusal_code((refusal_t)r), who,
+                   refusal_meaning((refusal_t)r));
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *file = NULL;
@@ -573,6 +611,8 @@ int main(int argc, char **argv)
     }
     log_open("rectifyctl", log_level_from_name(config_str(cfg, SET_log_level)), NULL, NULL);
     const char *cmd = argv[i++];
+    if (!strcmp(cmd, "codes")) /* the catalogue: no database */
+        return s_cmd_codes(argc - i, argv + i);
     for (size_t r = 0; r < sizeof s_readers / sizeof *s_readers; r++)
         s_read_only = s_read_only || !strcmp(cmd, s_readers[r]);
     int status;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "db.h"
 #include "rectify.pb-c.h"
+#include "refusal.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,9 +66,10 @@ typedef struct {
     char last_action[32];               /* ... and what that change was */
 } wf_task_t;
 
-/* Sets the refusal and returns rc. */
-int wf_refuse(wf_ctx_t *ctx, int rc, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Sets the refusal (an entry of the catalogue, refusal.h, and a message
+ * naming the field or the state) and returns the entry's class. */
+int wf_refuse(wf_ctx_t *ctx, refusal_t why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Queues a notice for the notification service; it is written to the outbox
  * with the batch, so it is sent if and only if the batch commits. */

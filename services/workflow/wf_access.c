@@ -58,8 +58,8 @@ int wf_load_sender(wf_ctx_t *ctx)
     if (ctx->sender.found && s_cached < SENDER_CACHE)
         s_cache[s_cached++] = ctx->sender;
     if (!ctx->sender.found)
-        return wf_refuse(ctx, RC_ERR_DENIED, "unknown_sender",
-                         "unit: \"%s\" is not a registered unit", ctx->env->unit);
+        return wf_refuse(ctx, REFUSAL_unknown_sender, "unit: \"%s\" is not a registered unit",
+                         ctx->env->unit);
     return RC_OK;
 }
 
@@ -67,9 +67,8 @@ int wf_require_role(wf_ctx_t *ctx, const char *role, const char *what)
 {
     if (strcmp(ctx->sender.role, role) == 0)
         return RC_OK;
-    return wf_refuse(ctx, RC_ERR_DENIED, "denied",
-                     "%s: only a unit of role %s may do this; %s is %s", what, role,
-                     ctx->sender.code, ctx->sender.role);
+    return wf_refuse(ctx, REFUSAL_denied, "%s: only a unit of role %s may do this; %s is %s", what,
+                     role, ctx->sender.code, ctx->sender.role);
 }
 
 int wf_covers(wf_ctx_t *ctx, const char *coverer, const char *unit, bool *yes)
@@ -90,8 +89,8 @@ int wf_require_covers(wf_ctx_t *ctx, const char *unit, const char *what)
         return RC_ERR_DB;
     if (yes)
         return RC_OK;
-    return wf_refuse(ctx, RC_ERR_DENIED, "denied", "%s: %s may not act for unit %s", what,
-                     ctx->sender.code, unit);
+    return wf_refuse(ctx, REFUSAL_denied, "%s: %s may not act for unit %s", what, ctx->sender.code,
+                     unit);
 }
 
 void wf_day(const char *on_date, char out[11])
@@ -175,7 +174,7 @@ int wf_round_rights(wf_ctx_t *ctx, const char *what, const char *role, const cha
     snprintf(target, targetlen, "%s", found ? PQgetvalue(res, 0, 0) : "");
     PQclear(res);
     if (!found)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round",
-                         "%s.round_id: no round \"%s\" is open", what, round_id);
+        return wf_refuse(ctx, REFUSAL_unknown_round, "%s.round_id: no round \"%s\" is open", what,
+                         round_id);
     return wf_require_covers(ctx, target, what);
 }

@@ -59,7 +59,7 @@ static int s_create_task(wf_ctx_t *ctx, const char *what, const char *round_id, 
         snprintf(problem, sizeof problem, "%s", found ? PQgetvalue(res, 0, 0) : "");
         PQclear(res);
         if (!found)
-            return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_item",
+            return wf_refuse(ctx, REFUSAL_unknown_item,
                              "%s.item_id: no item \"%s\" in round \"%s\"", what, item_id, round_id);
     } else {
         const char *params[] = {round_id, problem_id};
@@ -69,7 +69,7 @@ static int s_create_task(wf_ctx_t *ctx, const char *what, const char *round_id, 
         int found = PQntuples(res) == 1;
         PQclear(res);
         if (!found)
-            return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_problem",
+            return wf_refuse(ctx, REFUSAL_unknown_problem,
                              "%s.problem_id: no problem \"%s\" in round \"%s\"", what, problem_id,
                              round_id);
         snprintf(problem, sizeof problem, "%s", problem_id);
@@ -83,9 +83,8 @@ static int s_create_task(wf_ctx_t *ctx, const char *what, const char *round_id, 
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return wf_refuse(ctx, RC_ERR_STATE, "task_exists",
-                         "%s.%s: \"%s\" already exists in round \"%s\"", what,
-                         measure ? "measure_id" : "item_id", task_id, round_id);
+        return wf_refuse(ctx, REFUSAL_task_exists, "%s.%s: \"%s\" already exists in round \"%s\"",
+                         what, measure ? "measure_id" : "item_id", task_id, round_id);
     return wf_history(ctx, round_id, task_id, what, NULL, "registered", NULL, NULL, day);
 }
 
@@ -122,14 +121,14 @@ static int s_check_responsible(wf_ctx_t *ctx, const char *what, const char *unit
     int ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "unit") == 0;
     PQclear(res);
     if (!ok)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_unit",
+        return wf_refuse(ctx, REFUSAL_unknown_unit,
                          "%s.responsible_unit: \"%s\" is not a registered unit of role unit", what,
                          unit);
     bool under = false;
     if (wf_covers(ctx, target, unit, &under) != RC_OK)
         return RC_ERR_DB;
     if (!under)
-        return wf_refuse(ctx, RC_ERR_DENIED, "denied",
+        return wf_refuse(ctx, REFUSAL_denied,
                          "%s.responsible_unit: %s is not %s or one of its sub-units", what, unit,
                          target);
     return RC_OK;
@@ -145,12 +144,12 @@ static int s_assign_task(wf_ctx_t *ctx, const char *what, const char *round_id, 
     if (rc != RC_OK)
         return rc;
     if (!t.found)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_task",
+        return wf_refuse(ctx, REFUSAL_unknown_task,
                          "%s.task_id: no item or measure \"%s\" in round \"%s\"", what, task_id,
                          round_id);
     if (strcmp(t.status, "registered") != 0)
         return wf_refuse(
-            ctx, RC_ERR_STATE, "invalid_transition",
+            ctx, REFUSAL_invalid_transition,
             "%s: %s %s is %s; assign needs registered (use reassign or change_deadline)", what,
             t.kind, task_id, t.status);
     if ((rc = s_check_responsible(ctx, what, unit, target)) != RC_OK)
@@ -179,7 +178,7 @@ int wf_assign(wf_ctx_t *ctx, const Rectify__Assign *ev)
         return rc;
     const char *track = wf_track_name(ev->track);
     if (!track)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "assign.track: unknown track");
+        return wf_refuse(ctx, REFUSAL_invalid_field, "assign.track: unknown track");
     wf_day(ev->on_date, day);
     rc = s_assign_task(ctx, "assign", ev->round_id, ev->task_id, ev->lead_leader,
                        ev->responsible_unit, ev->deadline, track, target, day);
@@ -198,7 +197,7 @@ static int s_apply_add(wf_ctx_t *ctx, const Rectify__ImportPlan *ev, const plan_
 {
     const char *track = wf_track_name(c->track);
     if (!track)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "track: unknown track");
+        return wf_refuse(ctx, REFUSAL_invalid_field, "track: unknown track");
     int rc = RC_OK;
     if (c->kind == PLAN_ADD && !c->item) /* items were created before their measures */
         rc = s_create_task(ctx, "import_plan", ev->round_id, c->id, NULL, c->parent, c->title, day);
@@ -218,11 +217,11 @@ static int s_apply_diff(wf_ctx_t *ctx, const Rectify__ImportPlan *ev, const plan
         const plan_change_t *c = &d->changes[i];
         *line = c->line;
         if (c->kind == PLAN_CONFLICT)
-            return wf_refuse(ctx, RC_ERR_STATE, "plan_conflict", "import_plan.%s", c->message);
+            return wf_refuse(ctx, REFUSAL_plan_conflict, "import_plan.%s", c->message);
     }
     if (d->changed > 0 && !*ev->reason) {
         *line = 0;
-        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+        return wf_refuse(ctx, REFUSAL_missing_field,
                          "import_plan.reason: the plan changes %zu recorded task(s); a revision "
                          "needs its reason",
                          d->changed);
@@ -261,8 +260,7 @@ int wf_import_plan(wf_ctx_t *ctx, const Rectify__ImportPlan *ev)
     if (rc != RC_OK)
         return rc;
     if (ev->n_rows == 0)
-        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
-                         "import_plan.rows: the plan is empty");
+        return wf_refuse(ctx, REFUSAL_missing_field, "import_plan.rows: the plan is empty");
     wf_day(ev->on_date, day);
     plan_recorded_t recorded;
     if ((rc = plan_recorded_load(ctx->db, ev->round_id, &recorded)) != RC_OK)

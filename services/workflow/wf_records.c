@@ -37,8 +37,7 @@ int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev)
     if (rc != RC_OK)
         return rc;
     if (ev->kind < 1 || ev->kind > 3)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
-                         "record_institution.kind: unknown kind");
+        return wf_refuse(ctx, REFUSAL_invalid_field, "record_institution.kind: unknown kind");
     wf_day(ev->on_date, day);
     const char *params[] = {ev->round_id, ev->institution_id, kinds[ev->kind], ev->title,
                             day,          ctx->env->event_id, ctx->sender.code};
@@ -48,7 +47,7 @@ int wf_record_institution(wf_ctx_t *ctx, const Rectify__RecordInstitution *ev)
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return wf_refuse(ctx, RC_ERR_STATE, "institution_exists",
+        return wf_refuse(ctx, REFUSAL_institution_exists,
                          "record_institution.institution_id: \"%s\" is already recorded",
                          ev->institution_id);
     char subject[1200];
@@ -73,25 +72,24 @@ int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability 
     if (rc != RC_OK)
         return rc;
     if (ev->kind < 1 || ev->kind > 7)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
-                         "record_accountability.kind: unknown kind");
+        return wf_refuse(ctx, REFUSAL_invalid_field, "record_accountability.kind: unknown kind");
     if (ev->persons < 0)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+        return wf_refuse(ctx, REFUSAL_invalid_field,
                          "record_accountability.persons: %d is negative", ev->persons);
     bool case_filed = ev->kind == RECTIFY__ACCOUNTABILITY_KIND__CASE_FILED;
     if (case_filed && ev->cases < 1)
-        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+        return wf_refuse(ctx, REFUSAL_missing_field,
                          "record_accountability.cases: a case_filed record counts its cases "
                          "(at least 1); got %d",
                          ev->cases);
     if (!case_filed && ev->cases != 0)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+        return wf_refuse(ctx, REFUSAL_invalid_field,
                          "record_accountability.cases: only case_filed counts cases; %s counts "
                          "persons",
                          kinds[ev->kind]);
     int64_t fen;
     if (money_parse_fen(ev->amount_yuan, &fen) != RC_OK)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+        return wf_refuse(ctx, REFUSAL_invalid_field,
                          "record_accountability.amount_yuan: \"%.40s\" is not an amount in yuan",
                          ev->amount_yuan);
     wf_day(ev->on_date, day);
@@ -107,7 +105,7 @@ int wf_record_accountability(wf_ctx_t *ctx, const Rectify__RecordAccountability 
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return wf_refuse(ctx, RC_ERR_STATE, "action_exists",
+        return wf_refuse(ctx, REFUSAL_action_exists,
                          "record_accountability.action_id: \"%s\" is already recorded",
                          ev->action_id);
     char subject[256];
@@ -129,7 +127,7 @@ int wf_record_funds_recovered(wf_ctx_t *ctx, const Rectify__RecordFundsRecovered
         return rc;
     int64_t fen;
     if (money_parse_fen(ev->amount_yuan, &fen) != RC_OK || fen <= 0)
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field",
+        return wf_refuse(ctx, REFUSAL_invalid_field,
                          "record_funds_recovered.amount_yuan: \"%.40s\" is not an amount in yuan "
                          "above zero (digits, at most two decimals, e.g. \"59700.00\")",
                          ev->amount_yuan);
@@ -144,7 +142,7 @@ int wf_record_funds_recovered(wf_ctx_t *ctx, const Rectify__RecordFundsRecovered
     int inserted = PQntuples(res) == 1;
     PQclear(res);
     if (!inserted)
-        return wf_refuse(ctx, RC_ERR_STATE, "record_exists",
+        return wf_refuse(ctx, REFUSAL_record_exists,
                          "record_funds_recovered.record_id: \"%s\" is already recorded",
                          ev->record_id);
     char subject[256], yuan[32];

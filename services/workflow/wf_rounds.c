@@ -43,11 +43,11 @@ int wf_open_round(wf_ctx_t *ctx, const Rectify__OpenRound *ev)
     bool inserted = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     PQclear(res);
     if (!target_ok)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_unit",
+        return wf_refuse(ctx, REFUSAL_unknown_unit,
                          "open_round.target_unit: \"%s\" is not a registered unit of role unit",
                          ev->target_unit);
     if (!inserted)
-        return wf_refuse(ctx, RC_ERR_STATE, "round_exists",
+        return wf_refuse(ctx, REFUSAL_round_exists,
                          "open_round.round_id: round \"%s\" is already open", ev->round_id);
     char subject[512], body[1024];
     snprintf(subject, sizeof subject, "%s opened round %s for %s", ev->group_name, ev->round_id,
@@ -74,11 +74,11 @@ int wf_post_problem(wf_ctx_t *ctx, const Rectify__PostProblem *ev)
     int inserted = strcmp(PQgetvalue(res, 0, 1), "1") == 0;
     PQclear(res);
     if (no_round)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_round",
+        return wf_refuse(ctx, REFUSAL_unknown_round,
                          "post_problem.round_id: no round \"%s\" is open", ev->round_id);
     if (!inserted)
         return wf_refuse(
-            ctx, RC_ERR_STATE, "problem_exists",
+            ctx, REFUSAL_problem_exists,
             "post_problem.problem_id: problem \"%s\" of round \"%s\" is already posted",
             ev->problem_id, ev->round_id);
     char subject[1200];

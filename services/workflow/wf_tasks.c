@@ -79,7 +79,7 @@ static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const c
     if (rc != RC_OK)
         return rc;
     if (!t->found)
-        return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_task",
+        return wf_refuse(ctx, REFUSAL_unknown_task,
                          "%s.task_id: no item or measure \"%s\" in round \"%s\"", event, task_id,
                          round_id);
     const char *unit = *t->responsible_unit ? t->responsible_unit : t->target_unit;
@@ -92,11 +92,11 @@ static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const c
     if (rc != RC_OK)
         return rc;
     if (!s_in((*tr)->from, t->status))
-        return wf_refuse(ctx, RC_ERR_STATE, "invalid_transition", "%s: %s %s is %s; %s needs %s",
-                         event, t->kind, task_id, t->status, event, (*tr)->from);
+        return wf_refuse(ctx, REFUSAL_invalid_transition, "%s: %s %s is %s; %s needs %s", event,
+                         t->kind, task_id, t->status, event, (*tr)->from);
     wf_day(on_date, day);
     if (strcmp(day, t->last_day) < 0)
-        return wf_refuse(ctx, RC_ERR_STATE, "stale_date",
+        return wf_refuse(ctx, REFUSAL_stale_date,
                          "%s.on_date: %s is before the last change of %s %s (%s on %s)", event, day,
                          t->kind, task_id, t->last_action, t->last_day);
     return RC_OK;
@@ -157,7 +157,7 @@ static int s_closure_gate(wf_ctx_t *ctx, const transition_t *tr, const char *rou
     PQclear(res);
     if (open == 0)
         return RC_OK;
-    return wf_refuse(ctx, RC_ERR_STATE, "measures_open",
+    return wf_refuse(ctx, REFUSAL_measures_open,
                      "%s: item %s has %ld measure(s) not closed or confirmed (%s)", tr->action,
                      task_id, open, which);
 }
@@ -271,7 +271,7 @@ int wf_write_off(wf_ctx_t *ctx, const Rectify__WriteOff *ev)
     if (rc != RC_OK)
         return rc;
     if (strcmp(t.track, "long_term") == 0)
-        return wf_refuse(ctx, RC_ERR_STATE, "long_term",
+        return wf_refuse(ctx, REFUSAL_long_term,
                          "write_off: %s %s is long-term; it closes only by close_by_decision",
                          t.kind, ev->task_id);
     return s_apply_move(ctx, tr, ev->round_id, ev->task_id, &t, ev->note, NULL, day);
@@ -316,8 +316,8 @@ static int s_check_unit_under(wf_ctx_t *ctx, const char *field, const char *unit
     PQclear(res);
     if (ok)
         return RC_OK;
-    return wf_refuse(ctx, RC_ERR_DENIED, "unknown_unit", "%s: %s is not a unit under %s", field,
-                     unit, target);
+    return wf_refuse(ctx, REFUSAL_unknown_unit, "%s: %s is not a unit under %s", field, unit,
+                     target);
 }
 
 int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
@@ -330,7 +330,7 @@ int wf_reassign(wf_ctx_t *ctx, const Rectify__Reassign *ev)
     if (rc != RC_OK)
         return rc;
     if (!*ev->lead_leader && !*ev->responsible_unit)
-        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+        return wf_refuse(ctx, REFUSAL_missing_field,
                          "reassign: name a new lead_leader or responsible_unit");
     if (*ev->responsible_unit &&
         (rc = s_check_unit_under(ctx, "reassign.responsible_unit", ev->responsible_unit,
@@ -374,7 +374,7 @@ int wf_record_look_back(wf_ctx_t *ctx, const Rectify__RecordLookBack *ev)
     const char *action =
         ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE ? "look_back_relapse" : "look_back_passed";
     if (ev->result == RECTIFY__LOOK_BACK_RESULT__RELAPSE && !*ev->finding)
-        return wf_refuse(ctx, RC_ERR_INVALID, "missing_field",
+        return wf_refuse(ctx, REFUSAL_missing_field,
                          "record_look_back.finding: a relapse needs its finding");
     return s_simple(ctx, "record_look_back", action, ev->round_id, ev->task_id, ev->finding,
                     ev->on_date);
@@ -390,7 +390,7 @@ int wf_close_by_decision(wf_ctx_t *ctx, const Rectify__CloseByDecision *ev)
     if (rc != RC_OK)
         return rc;
     if (strcmp(t.track, "long_term") != 0)
-        return wf_refuse(ctx, RC_ERR_STATE, "not_long_term",
+        return wf_refuse(ctx, REFUSAL_not_long_term,
                          "close_by_decision: %s %s is %s; only long-term tasks close by decision "
                          "(others are written off)",
                          t.kind, ev->task_id, *t.track ? t.track : "unassigned");

@@ -41,7 +41,7 @@ int wf_register_unit(wf_ctx_t *ctx, const Rectify__RegisterUnit *ev)
         return rc;
     const char *role = s_role_name(ev->role);
     if (!role) /* intake checks enum values; a newer schema could still get here */
-        return wf_refuse(ctx, RC_ERR_INVALID, "invalid_field", "register_unit.role: unknown role");
+        return wf_refuse(ctx, REFUSAL_invalid_field, "register_unit.role: unknown role");
     const char *params[] = {ev->code, ev->name, ev->parent, role, ctx->env->event_id};
     PGresult *res = db_run(ctx->db, &s_insert_unit, params, NULL, NULL);
     if (!res)
@@ -61,8 +61,8 @@ int wf_register_unit(wf_ctx_t *ctx, const Rectify__RegisterUnit *ev)
     int exists = PQntuples(res) == 1;
     PQclear(res);
     if (exists)
-        return wf_refuse(ctx, RC_ERR_STATE, "unit_exists",
+        return wf_refuse(ctx, REFUSAL_unit_exists,
                          "register_unit.code: unit \"%s\" is already registered", ev->code);
-    return wf_refuse(ctx, RC_ERR_NOTFOUND, "unknown_unit",
+    return wf_refuse(ctx, REFUSAL_unknown_unit,
                      "register_unit.parent: no unit \"%s\" is registered", ev->parent);
 }

@@ -47,16 +47,16 @@ static const db_stmt_t s_sim_now = {
 static const db_stmt_t s_queue_notices = {
     "wf_queue_notices", "SELECT outbox_put('notify', $1::uuid[], $2::bytea[])", 2, 0};
 
-int wf_refuse(wf_ctx_t *ctx, int rc, const char *code, const char *fmt, ...)
+int wf_refuse(wf_ctx_t *ctx, refusal_t why, const char *fmt, ...)
 {
-    snprintf(ctx->code, sizeof ctx->code, "%s", code);
+    snprintf(ctx->code, sizeof ctx->code, "%s", refusal_code(why));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
     va_end(ap);
     /* a message cut by vsnprintf may end inside a character: cut it whole */
     ctx->message[text_prefix(ctx->message, sizeof ctx->message - 1)] = '\0';
-    return rc;
+    return refusal_class(why);
 }
 
 int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *subject,
@@ -121,7 +121,7 @@ static int s_check_on_date(wf_ctx_t *ctx)
     char today[11];
     wf_day(NULL, today);
     if (on && *on && strcmp(on, today) > 0)
-        return wf_refuse(ctx, RC_ERR_INVALID, "future_date",
+        return wf_refuse(ctx, REFUSAL_future_date,
                          "%s.on_date: %s is after today (%s); an event is dated the day it "
                          "happened",
                          f->name, on, today);
@@ -179,8 +179,8 @@ static int s_dispatch(wf_ctx_t *ctx)
         return wf_record_funds_recovered(ctx, env->record_funds_recovered);
     default:
         /* intake checked the type: this is a newer intake than workflow */
-        return wf_refuse(ctx, RC_ERR_INVALID, "unknown_event",
-                         "event: type %d is not known to this workflow", (int)env->event_case);
+        return wf_refuse(ctx, REFUSAL_unknown_event, "event: type %d is not known to this workflow",
+                         (int)env->event_case);
     }
 }
 
@@ -288,7 +288,7 @@ static int s_refuse_data(void *arg, const Rectify__Transfer *item, const char *s
         return RC_ERR_INVALID;
     wf_ctx_t ctx = {
         .server = self, .db = self->svc->db, .env = env, .seq = item->seq, .clock = &self->clock};
-    int rc = wf_refuse(&ctx, RC_ERR_INVALID, "invalid_data",
+    int rc = wf_refuse(&ctx, REFUSAL_invalid_data,
                        "the database refused what this event would store (SQLSTATE %s): %s",
                        sqlstate, error);
     rc = s_record_outcome(self, &ctx, item->seq, rc);
