@@ -41,7 +41,13 @@ struct intake_server_t {
     pending_t *pending;
     int npending;
     intake_keys_t *keys; /* NULL in plain mode */
+    /* rate_limited refusals are logged as a count once a second, not one
+     * line each: a flood would otherwise spend intake on its own log */
+    long limited;
+    int64_t limited_logged_ms;
 };
+
+static void s_log_limited(intake_server_t *self, bool force);
 
 static const db_stmt_t s_accept = {
     "intake_accept",
@@ -62,6 +68,7 @@ intake_server_t *intake_server_new(service_t *svc)
     self->svc = svc;
     self->max_bytes = (size_t)config_int(svc->cfg, SET_max_message_bytes);
     self->batch_max = (int)config_int(svc->cfg, SET_batch_max);
+    self->limited_logged_ms = clock_mono_ms();
     self->pending = calloc((size_t)self->batch_max, sizeof *self->pending);
     if (!self->pending)
         goto out_free_self;
@@ -107,6 +114,7 @@ void intake_server_destroy(intake_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     intake_server_t *self = *self_p;
+    s_log_limited(self, true);
     pump_thread_stop(&self->pump, 0);
     if (self->router)
         zmq_close(self->router);
@@ -515,11 +523,29 @@ static bool s_authenticate(intake_server_t *self, pending_t *p, intake_refusal_t
     return false;
 }
 
+/* Logs the rate_limited refusals counted since the last such line, at most
+ * once a second (force: whatever the time). */
+static void s_log_limited(intake_server_t *self, bool force)
+{
+    int64_t now = clock_mono_ms();
+    if (self->limited == 0 || (!force && now - self->limited_logged_ms < 1000))
+        return;
+    log_field_t f[] = {LF_STR("code", refusal_code(REFUSAL_rate_limited)),
+                       LF_INT("frames", self->limited)};
+    log_event(LOG_WARN, NULL, NULL, f, 2,
+              "rejected: %ld frames of keys posting faster than rate_per_s in the last %.1f s",
+              self->limited, (double)(now - self->limited_logged_ms) / 1000);
+    self->limited = 0;
+    self->limited_logged_ms = now;
+}
+
 /* Reads up to batch_max waiting frames: refusals are answered at once, the
- * rest are committed together. */
+ * rest are committed together. Refusals count towards batch_max too: a
+ * flood of refused frames that never let up would otherwise keep the
+ * events read between them from being committed (and answered) at all. */
 static void s_take_batch(intake_server_t *self)
 {
-    while (self->npending < self->batch_max) {
+    for (int frames = 0; frames < self->batch_max; frames++) {
         pending_t *p = &self->pending[self->npending];
         int got = s_receive(self, p);
         if (got == 0)
@@ -556,14 +582,19 @@ static void s_take_batch(intake_server_t *self)
                        retry_after_ms > 0 ? RECTIFY__ACK_STATUS__RETRY_LATER
                                           : RECTIFY__ACK_STATUS__REJECTED,
                        why.code, why.message, retry_after_ms);
-            log_field_t f[] = {LF_STR("code", why.code)};
-            log_event(LOG_WARN, event_id, p->env ? p->env->unit : NULL, f, 1, "rejected: %s",
-                      why.message);
+            if (retry_after_ms > 0) {
+                self->limited++;
+            } else {
+                log_field_t f[] = {LF_STR("code", why.code)};
+                log_event(LOG_WARN, event_id, p->env ? p->env->unit : NULL, f, 1, "rejected: %s",
+                          why.message);
+            }
             s_release(p);
             continue;
         }
         self->npending++;
     }
+    s_log_limited(self, false);
     if (self->npending > 0)
         s_commit_pending(self);
 }

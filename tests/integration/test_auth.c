@@ -250,8 +250,8 @@ Test(auth, a_revoked_key_is_refused_within_a_second_on_an_open_connection)
         free(item.frame);
     }
     cr_log_info("a revoked key was refused %lld ms after the revocation", (long long)refused_after);
-    cr_assert(refused_after >= 0 && refused_after <= 1000,
-              "refused %lld ms after the revocation", (long long)refused_after);
+    cr_assert(refused_after >= 0 && refused_after <= 1000, "refused %lld ms after the revocation",
+              (long long)refused_after);
     zmq_close(sock);
 
     /* and a new connection with it gets no handshake at all */
@@ -316,7 +316,8 @@ Test(auth, the_audit_trail_names_the_key_of_each_event)
     post_item_t *items = cluster_post_json(
         &c,
         "{\"unit\":\"inspection-office\",\"open_round\":{\"round_id\":\"r-audit\","
-        "\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-29\","
+        "\"group_name\":\"第六巡视组\",\"target_unit\":\"sh-cgzf\",\"feedback_date\":\"2021-01-"
+        "29\","
         "\"kind\":\"INSPECTION\"}}\n"
         "{\"unit\":\"inspection-office\",\"post_problem\":{\"round_id\":\"r-audit\","
         "\"problem_id\":\"1\",\"aspect\":\"方面一\",\"title\":\"问题一\"}}\n"
@@ -420,13 +421,13 @@ Test(auth, rectifyctl_makes_lists_and_revokes_keys_and_a_new_key_posts_from_its_
 Test(auth, a_system_is_told_the_outcomes_of_its_own_units_events_only)
 {
     size_t n;
-    post_item_t *items = cluster_post_json(
-        &c,
-        "{\"unit\":\"sh-cgzf\",\"register_unit\":{\"code\":\"x1\",\"name\":\"x\","
-        "\"role\":\"UNIT\"}}\n"
-        "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"x2\",\"name\":\"x\","
-        "\"role\":\"UNIT\"}}\n",
-        &n);
+    post_item_t *items =
+        cluster_post_json(&c,
+                          "{\"unit\":\"sh-cgzf\",\"register_unit\":{\"code\":\"x1\",\"name\":\"x\","
+                          "\"role\":\"UNIT\"}}\n"
+                          "{\"unit\":\"admin\",\"register_unit\":{\"code\":\"x2\",\"name\":\"x\","
+                          "\"role\":\"UNIT\"}}\n",
+                          &n);
     cr_assert_eq(n, 2);
     cluster_wait_applied(&c);
     /* asked with sh-cgzf's key alone */
@@ -467,7 +468,8 @@ static Rectify__Outcomes *ask_raw(void *sock, const void *body, size_t len)
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     cr_assert_geq(zmq_msg_recv(&msg, sock, 0), 0);
-    Rectify__Outcomes *out = rectify__outcomes__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    Rectify__Outcomes *out =
+        rectify__outcomes__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
     zmq_msg_close(&msg);
     cr_assert_not_null(out);
     return out;
@@ -524,8 +526,8 @@ static pid_t s_tail_with(const char *key_file, const char *timeout_ms, int *fd)
     char file[300];
     snprintf(file, sizeof file, "%s/%s", c.dir, key_file);
     setenv("RECTIFY_KEY_FILE", file, 1);
-    const char *args[] = {"--json", "--timeout-ms", timeout_ms, c.tail_ep[0], c.tail_ep[1],
-                          c.tail_ep[2], NULL};
+    const char *args[] = {"--json",     "--timeout-ms", timeout_ms, c.tail_ep[0],
+                          c.tail_ep[1], c.tail_ep[2],   NULL};
     pid_t pid = tail_start(args, fd, NULL);
     usleep(500000);
     return pid;
@@ -538,8 +540,8 @@ Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
     cluster_key(&c, "sh-cgzf");
     int fd;
     pid_t pid = s_tail_with("clients/sh-cgzf.key_secret", "3000", &fd);
-    const char *args[] = {"--json", "--timeout-ms", "3000", c.tail_ep[0], c.tail_ep[1],
-                          c.tail_ep[2], NULL};
+    const char *args[] = {"--json",     "--timeout-ms", "3000", c.tail_ep[0],
+                          c.tail_ep[1], c.tail_ep[2],   NULL};
     post_item_t item;
     for (int i = 0; i < 5; i++) {
         char code[32];
@@ -607,6 +609,7 @@ Test(auth, an_on_call_key_revoked_while_tailing_sees_no_more_lines)
 
 typedef struct {
     cluster_t *c;
+    int pause_us; /* between rounds of 200 frames; 0: as fast as the socket takes them */
     atomic_bool stop;
     long sent, limited;
 } flood_t;
@@ -632,7 +635,8 @@ static void *flood(void *arg)
                 rectify__ack__free_unpacked(ack, NULL);
         }
         zmq_msg_close(&msg);
-        usleep(40000); /* 5,000 frames a second: 25 times its limit */
+        if (f->pause_us > 0)
+            usleep((useconds_t)f->pause_us);
     }
     free(item.frame);
     zmq_close(sock);
@@ -672,28 +676,47 @@ static int64_t admin_p99(int n)
     return p99;
 }
 
-Test(flood, one_keys_flood_is_rate_limited_and_leaves_another_keys_latency, .timeout = 180)
+/* Floods from the inspection office's key (pausing pause_us between rounds
+ * of 200 frames) while admin posts 100 events one at a time, each answered
+ * within 5 s; asserts the flood was rate limited and admin's p99 stayed
+ * within 3 times its quiet figure + slack_ms (what a busy 2-core machine
+ * varies by). */
+static void s_flood_against_admin(int pause_us, int slack_ms, const char *what)
 {
     const char *env[] = {"RECTIFY_RATE_PER_S=200", "RECTIFY_RATE_BURST=100", NULL};
     cluster_start(&c, env);
     int64_t quiet = admin_p99(100);
-    flood_t f = {.c = &c};
+    flood_t f = {.c = &c, .pause_us = pause_us};
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, flood, &f), 0);
     usleep(300000);
     int64_t flooded = admin_p99(100);
     atomic_store(&f.stop, true);
     pthread_join(t, NULL);
-    cr_log_info("the other key's p99: %.1f ms quiet, %.1f ms during a flood of %ld frames "
+    cr_log_info("%s: the other key's p99: %.1f ms quiet, %.1f ms during a flood of %ld frames "
                 "(%ld refused rate_limited)",
-                quiet / 1000.0, flooded / 1000.0, f.sent, f.limited);
+                what, quiet / 1000.0, flooded / 1000.0, f.sent, f.limited);
     fprintf(stderr,
-            "flood: the other key's p99 %.1f ms quiet, %.1f ms during the flood (%ld frames, "
+            "%s: the other key's p99 %.1f ms quiet, %.1f ms during the flood (%ld frames, "
             "%ld rate_limited)\n",
-            quiet / 1000.0, flooded / 1000.0, f.sent, f.limited);
+            what, quiet / 1000.0, flooded / 1000.0, f.sent, f.limited);
     cr_assert_gt(f.limited, 0, "the flood was never rate limited");
-    /* unchanged, within what a busy 2-core machine varies by */
-    cr_assert_leq(flooded, 3 * quiet + 20000, "p99 %.1f ms during the flood, %.1f ms quiet",
-                  flooded / 1000.0, quiet / 1000.0);
+    cr_assert_leq(flooded, 3 * quiet + slack_ms * 1000,
+                  "p99 %.1f ms during the flood, %.1f ms quiet", flooded / 1000.0, quiet / 1000.0);
     cluster_stop(&c);
+}
+
+Test(flood, one_keys_flood_is_rate_limited_and_leaves_another_keys_latency, .timeout = 180)
+{
+    s_flood_against_admin(40000, 20, "flood at 5,000 frames/s"); /* 25 times its limit */
+}
+
+Test(flood, a_flood_as_fast_as_the_socket_takes_does_not_starve_another_key, .timeout = 180)
+{
+    /* refused frames never let up, and intake kept reading them without
+     * committing the events read between them: admin's posts waited for
+     * ever (the test timed out); and each refusal was a log line. The
+     * flooder, intake's decryption and admin share 2 cores here, so the
+     * bound is looser: answered promptly, not starved */
+    s_flood_against_admin(0, 250, "unbounded flood");
 }
