@@ -18,9 +18,10 @@ static struct {
     char service[32];
     log_level_t min_level;
     void *pub;
-    void *ctx;             /* for log_rebind */
+    void *ctx; /* for log_rebind */
     char endpoint[256];
-} s_log = {"rectify", LOG_INFO, NULL, NULL, ""};
+    bool closed; /* log_close ran: a rebind in flight must not reopen */
+} s_log = {"rectify", LOG_INFO, NULL, NULL, "", false};
 
 /* the PUB socket is shared by the threads of a process: one sender at a time */
 static pthread_mutex_t s_pub_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -66,9 +67,12 @@ int log_open(const char *service, log_level_t min_level, void *zmq_ctx, const ch
     void *pub = s_pub_new(zmq_ctx, pub_endpoint);
     if (!pub)
         return RC_ERR_IO;
+    pthread_mutex_lock(&s_pub_lock);
     s_log.ctx = zmq_ctx;
     snprintf(s_log.endpoint, sizeof s_log.endpoint, "%s", pub_endpoint);
     s_log.pub = pub;
+    s_log.closed = false;
+    pthread_mutex_unlock(&s_pub_lock);
     return RC_OK;
 }
 
@@ -90,14 +94,20 @@ int log_rebind(void)
     for (int i = 0; i < 100 && !(pub = s_pub_new(s_log.ctx, s_log.endpoint)); i++)
         usleep(10000);
     pthread_mutex_lock(&s_pub_lock);
+    if (s_log.closed && pub) { /* the service stopped meanwhile */
+        zmq_close(pub);
+        pub = NULL;
+    }
     s_log.pub = pub;
+    bool closed = s_log.closed;
     pthread_mutex_unlock(&s_pub_lock);
-    return pub ? RC_OK : RC_ERR_IO;
+    return pub || closed ? RC_OK : RC_ERR_IO;
 }
 
 void log_close(void)
 {
     pthread_mutex_lock(&s_pub_lock);
+    s_log.closed = true;
     if (s_log.pub) {
         zmq_close(s_log.pub);
         s_log.pub = NULL;
