@@ -603,6 +603,8 @@ int main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
+    if (!strcmp(argv[i], "codes")) /* the catalogue: no configuration, no database */
+        return s_cmd_codes(argc - i - 1, argv + i + 1);
     char err[512];
     config_t *cfg = config_load(file, err, sizeof err);
     if (!cfg) {
@@ -611,8 +613,6 @@ int main(int argc, char **argv)
     }
     log_open("rectifyctl", log_level_from_name(config_str(cfg, SET_log_level)), NULL, NULL);
     const char *cmd = argv[i++];
-    if (!strcmp(cmd, "codes")) /* the catalogue: no database */
-        return s_cmd_codes(argc - i, argv + i);
     for (size_t r = 0; r < sizeof s_readers / sizeof *s_readers; r++)
         s_read_only = s_read_only || !strcmp(cmd, s_readers[r]);
     int status;

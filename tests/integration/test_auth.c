@@ -533,6 +533,22 @@ static pid_t s_tail_with(const char *key_file, const char *timeout_ms, int *fd)
     return pid;
 }
 
+/* rectify-tail with key_file as RECTIFY_KEY_FILE exits 2 at once, its
+ * error naming why. */
+static void s_tail_refused(const char *key_file, const char *why)
+{
+    setenv("RECTIFY_KEY_FILE", key_file, 1);
+    const char *args[] = {"--json", "--timeout-ms", "3000", c.tail_ep[0], NULL};
+    int fd, err_fd, status;
+    pid_t pid = tail_start(args, &fd, &err_fd);
+    waitpid(pid, &status, 0);
+    char out[4096];
+    tail_read(fd, out, sizeof out);
+    tail_read(err_fd, out, sizeof out);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d", key_file, status);
+    cr_assert(strstr(out, why), "%s: %s", key_file, out);
+}
+
 Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
 {
     /* a system key is not an on-call key */
@@ -540,8 +556,6 @@ Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
     cluster_key(&c, "sh-cgzf");
     int fd;
     pid_t pid = s_tail_with("clients/sh-cgzf.key_secret", "3000", &fd);
-    const char *args[] = {"--json",     "--timeout-ms", "3000", c.tail_ep[0],
-                          c.tail_ep[1], c.tail_ep[2],   NULL};
     post_item_t item;
     for (int i = 0; i < 5; i++) {
         char code[32];
@@ -556,24 +570,10 @@ Test(auth, the_log_streams_show_nothing_without_an_on_call_key)
     cr_assert_eq(tail_read(fd, out, sizeof out), 0, "a system key saw log lines: %s", out);
 
     /* no key at all: refused at once, saying what is needed */
-    setenv("RECTIFY_KEY_FILE", "", 1);
-    int err_fd;
-    pid = tail_start(args, &fd, &err_fd);
-    waitpid(pid, &status, 0);
-    tail_read(fd, out, sizeof out);
-    tail_read(err_fd, out, sizeof out);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
-    cr_assert(strstr(out, "on-call key"), "%s", out);
-
+    s_tail_refused("", "on-call key");
     /* a public certificate is not a key to connect with */
     snprintf(file, sizeof file, "%s/keys/intake.key", c.dir);
-    setenv("RECTIFY_KEY_FILE", file, 1);
-    pid = tail_start(args, &fd, &err_fd);
-    waitpid(pid, &status, 0);
-    tail_read(fd, out, sizeof out);
-    tail_read(err_fd, out, sizeof out);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
-    cr_assert(strstr(out, "holds no secret-key"), "%s", out);
+    s_tail_refused(file, "holds no secret-key");
 }
 
 Test(auth, an_on_call_key_revoked_while_tailing_sees_no_more_lines)

@@ -2,6 +2,7 @@
  * table of codes is the catalogue, no more and no less. */
 #include "errors.h"
 #include "refusal.h"
+#include "testdb.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -75,4 +76,20 @@ Test(refusal, the_readme_table_lists_every_code_and_no_other)
         cr_expect(listed, "README's refusal table lacks %s", refusal_code((refusal_t)r));
     }
     cr_assert_eq(n, REFUSAL_COUNT, "README lists %d codes, refusal.h %d", n, REFUSAL_COUNT);
+}
+
+Test(refusal, rectifyctl_codes_prints_every_entry_and_refuses_other_arguments)
+{
+    static char out[1 << 16];
+    cr_assert_eq(test_shell(RECTIFY_BIN_DIR "/rectifyctl codes --json", out, sizeof out), 0, "%s",
+                 out);
+    int lines = 0;
+    for (const char *p = out; (p = strchr(p, '\n')); p++)
+        lines++;
+    cr_assert_eq(lines, REFUSAL_COUNT, "%s", out);
+    cr_assert(strstr(out, "{\"code\":\"unit_mismatch\",\"by\":\"intake\","), "%s", out);
+    cr_assert(strstr(out, "\"by\":\"intake,workflow\""), "%s", out);
+    cr_assert_eq(test_shell(RECTIFY_BIN_DIR "/rectifyctl codes --xml 2>&1", out, sizeof out), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "usage: rectifyctl codes [--json]"), "%s", out);
 }
