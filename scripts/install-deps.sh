@@ -12,6 +12,8 @@ packages=(
   uuid-dev                                # event ids
   libcurl4-openssl-dev                    # webhook and mail deliveries
   libxlsxwriter-dev                       # .xlsx exports of the ledger and reports
+  libmicrohttpd-dev                       # the Open311 door's HTTP server
+  libsodium-dev                           # HMAC-SHA256 of callers at the Open311 door
   libcriterion-dev                        # unit and integration tests
   docker-compose                          # only to validate docker-compose.yml
   valgrind                                # memory checks in the test run

@@ -33,6 +33,14 @@ SETTING(workflow_log_pub, CFG_STRING, "tcp://127.0.0.1:7112", 0, 0, NULL,
         "workflow's live log stream (ZeroMQ PUB); empty disables it")
 SETTING(notify_log_pub, CFG_STRING, "tcp://127.0.0.1:7113", 0, 0, NULL,
         "notification's live log stream (ZeroMQ PUB); empty disables it")
+SETTING(open311_log_pub, CFG_STRING, "tcp://127.0.0.1:7114", 0, 0, NULL,
+        "the Open311 door's live log stream (ZeroMQ PUB); empty disables it")
+SETTING(open311_bind, CFG_STRING, "127.0.0.1:7180", 0, 0, NULL,
+        "where the Open311 door (rectify-open311) listens for HTTP, IPv4 HOST:PORT; put TLS "
+        "in front of it before it leaves the host (its api_key is a secret key)")
+SETTING(caller_salt, CFG_STRING, "", 0, 0, NULL,
+        "the Open311 door's secret (16 characters or more) for callers' digests: a caller is "
+        "kept as HMAC-SHA256(caller_salt, phone, email, device or account), never in clear")
 SETTING(max_message_bytes, CFG_INT, "1048576", 256, 16777216, NULL,
         "largest Envelope intake accepts; larger ones are REJECTED (too_large)")
 SETTING(batch_max, CFG_INT, "512", 1, 10000, NULL, "most events committed in one transaction")
@@ -66,6 +74,15 @@ SETTING(report_interval_days, CFG_INT, "30", 0, 366, NULL,
         "a long-term task owes a progress report this often (0: never); a missed one is overdue")
 SETTING(look_back_after_days, CFG_INT, "90", 0, 3660, NULL,
         "a look-back falls due this many days after a write-off (0: none)")
+SETTING(repeat_min_orders, CFG_INT, "5", 2, 1000, NULL,
+        "a caller or a place with this many work orders enters the repeat-complaint register")
+SETTING(repeat_min_days, CFG_INT, "365", 1, 3660, NULL,
+        "... as do complaints of one caller or place running longer than this many days")
+SETTING(hotline_yellow_percent, CFG_INT, "90", 1, 100, NULL,
+        "monthly hotline table: a unit whose worst on-time or satisfaction rate is below this "
+        "gets a yellow card")
+SETTING(hotline_red_percent, CFG_INT, "80", 0, 100, NULL,
+        "... and below this a red card")
 SETTING(smtp_url, CFG_STRING, "smtp://127.0.0.1:25", 0, 0, NULL,
         "the SMTP relay mail is sent through (smtp:// or smtps://)")
 SETTING(mail_from, CFG_STRING, "rectify@localhost", 0, 0, NULL, "the sender address of mail")

@@ -62,6 +62,8 @@ enum {
     X(unknown_problem, BY_WORKFLOW, RC_ERR_NOTFOUND, "the feedback problem is not known")          \
     X(unknown_item, BY_WORKFLOW, RC_ERR_NOTFOUND, "the rectification item is not known")           \
     X(unknown_task, BY_WORKFLOW, RC_ERR_NOTFOUND, "the item or measure is not known")              \
+    X(unknown_order, BY_WORKFLOW, RC_ERR_NOTFOUND, "the work order is not known")             \
+    X(unknown_case, BY_WORKFLOW, RC_ERR_NOTFOUND, "the repeat-complaint case is not known")  \
     /* the state of things */                                                                      \
     X(unit_exists, BY_WORKFLOW, RC_ERR_STATE, "the unit is registered already")                    \
     X(round_exists, BY_WORKFLOW, RC_ERR_STATE, "the round is open already")                        \
@@ -70,9 +72,12 @@ enum {
     X(record_exists, BY_WORKFLOW, RC_ERR_STATE, "the record is posted already")                    \
     X(institution_exists, BY_WORKFLOW, RC_ERR_STATE, "the institution is recorded already")        \
     X(action_exists, BY_WORKFLOW, RC_ERR_STATE, "the accountability action is recorded already")   \
+    X(order_exists, BY_WORKFLOW, RC_ERR_STATE, "the work order is registered already")          \
+    X(order_paused, BY_WORKFLOW, RC_ERR_STATE,                                                   \
+      "the work order is paused: only resume moves it")                                          \
     X(invalid_transition, BY_WORKFLOW, RC_ERR_STATE,                                               \
-      "the task's state does not allow the action (the message names the state and what the "      \
-      "action needs)")                                                                             \
+      "the task's or order's state does not allow the action (the message names the state "    \
+      "and what the action needs)")                                                                             \
     X(measures_open, BY_WORKFLOW, RC_ERR_STATE,                                                    \
       "an item cannot close while one of its measures is open")                                    \
     X(long_term, BY_WORKFLOW, RC_ERR_STATE,                                                        \

@@ -7,6 +7,7 @@
 #include "money.h"
 #include "text.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +30,10 @@ static int s_check_evidence(const ProtobufCMessage *event, intake_refusal_t *why
 static int s_check_accountability(const ProtobufCMessage *event, intake_refusal_t *why);
 static int s_check_plan(const ProtobufCMessage *event, intake_refusal_t *why);
 static int s_check_unit_code(const ProtobufCMessage *event, intake_refusal_t *why);
+static int s_check_order(const ProtobufCMessage *event, intake_refusal_t *why);
+static bool s_hex64(const char *h, bool upper_too);
+static int s_check_move(const ProtobufCMessage *event, intake_refusal_t *why);
+static int s_check_case(const ProtobufCMessage *event, intake_refusal_t *why);
 
 static const event_rule_t s_rules[] = {
     {RECTIFY__ENVELOPE__EVENT_OPEN_ROUND,
@@ -67,6 +72,11 @@ static const event_rule_t s_rules[] = {
     {RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN, LIST("round_id"), ON_DATE, s_check_plan},
     {RECTIFY__ENVELOPE__EVENT_RECORD_FUNDS_RECOVERED, LIST("round_id", "record_id", "amount_yuan"),
      ON_DATE, NULL},
+    {RECTIFY__ENVELOPE__EVENT_POST_ORDER,
+     LIST("order_id", "channel", "caller_hash", "address", "category", "text", "urgency"),
+     LIST(NULL), s_check_order},
+    {RECTIFY__ENVELOPE__EVENT_MOVE_ORDER, LIST("order_id", "step"), LIST(NULL), s_check_move},
+    {RECTIFY__ENVELOPE__EVENT_HANDLE_REPEAT_CASE, LIST("action"), LIST(NULL), s_check_case},
 };
 
 static int s_refuse(intake_refusal_t *why, refusal_t code, const char *fmt, ...)
@@ -428,10 +438,7 @@ static int s_check_evidence(const ProtobufCMessage *event, intake_refusal_t *why
         if (rc != RC_OK)
             return rc;
         const char *h = list[i]->sha256;
-        bool hex = strlen(h) == 64;
-        for (const char *p = h; hex && *p; p++)
-            hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
-        if (!hex)
+        if (!s_hex64(h, true))
             return s_refuse(why, REFUSAL_invalid_field,
                             "%s.sha256: \"%.70s\" is not a SHA-256 digest (64 hexadecimal digits)",
                             prefix, h);
@@ -474,5 +481,66 @@ static int s_check_plan(const ProtobufCMessage *event, intake_refusal_t *why)
         if (rc != RC_OK)
             return rc;
     }
+    return RC_OK;
+}
+
+static bool s_hex64(const char *h, bool upper_too)
+{
+    bool hex = strlen(h) == 64;
+    for (const char *p = h; hex && *p; p++)
+        hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+              (upper_too && *p >= 'A' && *p <= 'F');
+    return hex;
+}
+
+/* A work order: when it was received, who called (a digest, never the
+ * number), where. */
+static int s_check_order(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const Rectify__PostOrder *ev = (const Rectify__PostOrder *)event;
+    if (ev->received_ms <= 0 || ev->received_ms > INTAKE_MAX_SENT_AT_MS)
+        return s_refuse(why, ev->received_ms == 0 ? REFUSAL_missing_field : REFUSAL_invalid_field,
+                        "post_order.received_ms: %lld; when the hotline received the order, in "
+                        "milliseconds since 1970 (1 .. %lld)",
+                        (long long)ev->received_ms, (long long)INTAKE_MAX_SENT_AT_MS);
+    if (!s_hex64(ev->caller_hash, false))
+        return s_refuse(why, REFUSAL_invalid_field,
+                        "post_order.caller_hash: not a salted SHA-256 digest (64 lowercase "
+                        "hexadecimal digits); the caller's number itself is never sent");
+    if (!ev->located) {
+        if (ev->latitude != 0 || ev->longitude != 0)
+            return s_refuse(why, REFUSAL_invalid_field,
+                            "post_order.located: false, yet latitude or longitude is given");
+        return RC_OK;
+    }
+    if (!isfinite(ev->latitude) || ev->latitude < -90 || ev->latitude > 90)
+        return s_refuse(why, REFUSAL_invalid_field,
+                        "post_order.latitude: %g is not a latitude (-90 .. 90 degrees)",
+                        ev->latitude);
+    if (!isfinite(ev->longitude) || ev->longitude < -180 || ev->longitude > 180)
+        return s_refuse(why, REFUSAL_invalid_field,
+                        "post_order.longitude: %g is not a longitude (-180 .. 180 degrees)",
+                        ev->longitude);
+    return RC_OK;
+}
+
+/* A step of a work order: which fields each step needs is the order
+ * lifecycle's table, in workflow; here only what holds for every step. */
+static int s_check_move(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const Rectify__MoveOrder *ev = (const Rectify__MoveOrder *)event;
+    if (ev->minutes < 0)
+        return s_refuse(why, REFUSAL_invalid_field, "move_order.minutes: %d is negative",
+                        ev->minutes);
+    return RC_OK;
+}
+
+static int s_check_case(const ProtobufCMessage *event, intake_refusal_t *why)
+{
+    const Rectify__HandleRepeatCase *ev = (const Rectify__HandleRepeatCase *)event;
+    if (ev->case_no <= 0)
+        return s_refuse(why, ev->case_no == 0 ? REFUSAL_missing_field : REFUSAL_invalid_field,
+                        "handle_repeat_case.case_no: %lld; a case number is 1 or more",
+                        (long long)ev->case_no);
     return RC_OK;
 }

@@ -1,6 +1,6 @@
 /* ctl.h: rectifyctl's commands, one source file per topic:
  * rectifyctl.c (migrate, post, status, the command line), ctl_report.c
- * (ledger, item, bulletin), ctl_import.c (plan import), ctl_notify.c
+ * (ledger, item, bulletin), ctl_orders.c (work orders), ctl_import.c (plan import), ctl_notify.c
  * (recipients, dead letters), ctl_events.c (quarantined events). Each returns the
  * process exit status: 0 success, 1 refused or failed, 2 usage. */
 #ifndef RECTIFY_CTL_H
@@ -45,6 +45,10 @@ int ctl_requeue(const config_t *cfg, int argc, char **argv);
 int ctl_ledger(const config_t *cfg, int argc, char **argv);
 int ctl_item(const config_t *cfg, int argc, char **argv);
 int ctl_bulletin(const config_t *cfg, int argc, char **argv);
+int ctl_orders(const config_t *cfg, int argc, char **argv);
+int ctl_order(const config_t *cfg, int argc, char **argv);
+int ctl_repeats(const config_t *cfg, int argc, char **argv);
+int ctl_hotline(const config_t *cfg, int argc, char **argv);
 int ctl_report(const config_t *cfg, int argc, char **argv);
 int ctl_import(const config_t *cfg, int argc, char **argv);
 int ctl_recipient(const config_t *cfg, int argc, char **argv);

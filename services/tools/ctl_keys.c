@@ -34,7 +34,7 @@ static const db_stmt_t s_key_revoke = {
     " RETURNING key_id::text, kind, coalesce(unit, ''), name",
     1, 0};
 
-static const char *const s_services[] = {"intake", "workflow", "notify"};
+static const char *const s_services[] = {"intake", "workflow", "notify", "open311"};
 
 static int s_usage(void)
 {

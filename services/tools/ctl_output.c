@@ -22,6 +22,7 @@ static int s_json(PGresult *res, const ctl_col_t *cols, int ncols)
             const char *v = PQgetvalue(res, r, cols[c].code);
             json_t *value = PQgetisnull(res, r, cols[c].code) ? json_null()
                             : cols[c].flags & CTL_COL_NUMBER  ? json_integer(strtoll(v, NULL, 10))
+                            : cols[c].flags & CTL_COL_DECIMAL ? json_real(strtod(v, NULL))
                                                               : json_string(v);
             json_object_set_new(row, cols[c].key, value);
         }
@@ -61,7 +62,7 @@ static int s_table(PGresult *res, const ctl_col_t *cols, int ncols)
         return 1;
     }
     for (int i = 0; i < n; i++) {
-        if (cols[shown[i]].flags & CTL_COL_NUMBER)
+        if (cols[shown[i]].flags & (CTL_COL_NUMBER | CTL_COL_DECIMAL))
             table_align_right(t, i);
         table_max_width(t, i, cols[shown[i]].max_width);
     }
@@ -116,7 +117,7 @@ static int s_xlsx(PGresult *res, const ctl_col_t *cols, int ncols, const ctl_out
             const ctl_col_t *col = &cols[shown[i]];
             const char *v = PQgetvalue(res, r, col->label);
             lxw_row_t row = (lxw_row_t)r + 2;
-            if (col->flags & CTL_COL_NUMBER)
+            if ((col->flags & (CTL_COL_NUMBER | CTL_COL_DECIMAL)) && *v)
                 worksheet_write_number(ws, row, (lxw_col_t)i, strtod(v, NULL), NULL);
             else
                 worksheet_write_string(ws, row, (lxw_col_t)i, v, text);
@@ -144,4 +145,23 @@ int ctl_emit(PGresult *res, const ctl_col_t *cols, int ncols, const ctl_out_t *o
     if (out->as_json)
         return s_json(res, cols, ncols);
     return s_table(res, cols, ncols);
+}
+
+int ctl_emit_with_history(PGresult *res, const ctl_col_t *cols, int ncols, const char *key,
+                          PGresult *hist, const ctl_col_t *hcols, int nhcols, const char *heading,
+                          int as_json)
+{
+    ctl_out_t out = {as_json, NULL, NULL, NULL};
+    int status = 0;
+    if (as_json)
+        printf("{\"%s\":\n", key);
+    status |= ctl_emit(res, cols, ncols, &out);
+    if (as_json)
+        printf(",\"history\":\n");
+    else
+        printf("\n%s\n", heading);
+    status |= ctl_emit(hist, hcols, nhcols, &out);
+    if (as_json)
+        printf("}\n");
+    return status;
 }

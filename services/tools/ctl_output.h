@@ -9,7 +9,8 @@
 #include <libpq-fe.h>
 
 enum {
-    CTL_COL_NUMBER = 1 /* a count: right-aligned, a JSON integer, a spreadsheet number */
+    CTL_COL_NUMBER = 1, /* a count: right-aligned, a JSON integer, a spreadsheet number */
+    CTL_COL_DECIMAL = 2 /* a rate: right-aligned, a JSON number, a spreadsheet number */
 };
 
 typedef struct {
@@ -31,5 +32,12 @@ typedef struct {
 /* Shows res as out asks. Returns 0, or 1 after printing why it could not
  * (the workbook could not be written). */
 int ctl_emit(PGresult *res, const ctl_col_t *cols, int ncols, const ctl_out_t *out);
+
+/* Shows one subject's rows and its history: for a person two tables, the
+ * heading line between them; for a program one JSON object {key: rows,
+ * "history": rows}. Returns as ctl_emit. */
+int ctl_emit_with_history(PGresult *res, const ctl_col_t *cols, int ncols, const char *key,
+                          PGresult *hist, const ctl_col_t *hcols, int nhcols, const char *heading,
+                          int as_json);
 
 #endif

@@ -256,7 +256,6 @@ int ctl_item(const config_t *cfg, int argc, char **argv)
     PGresult *res = db_run(db, &s_item, params, NULL, NULL);
     PGresult *hist = res ? db_run(db, &s_history, params, NULL, NULL) : NULL;
     int status = 0;
-    ctl_out_t out = {a.as_json, NULL, NULL, NULL};
     if (!res || !hist) {
         fprintf(stderr, "rectifyctl item: %s\n", db_error(db));
         status = 1;
@@ -264,18 +263,11 @@ int ctl_item(const config_t *cfg, int argc, char **argv)
         fprintf(stderr, "rectifyctl item: no item or measure \"%s\" in round \"%s\"\n", a.id,
                 a.round);
         status = 1;
-    } else if (a.as_json) {
-        printf("{\"tasks\":\n");
-        status |= ctl_emit(res, s_item_cols, sizeof s_item_cols / sizeof s_item_cols[0], &out);
-        printf(",\"history\":\n");
-        status |=
-            ctl_emit(hist, s_history_cols, sizeof s_history_cols / sizeof s_history_cols[0], &out);
-        printf("}\n");
     } else {
-        status |= ctl_emit(res, s_item_cols, sizeof s_item_cols / sizeof s_item_cols[0], &out);
-        printf("\n整改过程:\n");
-        status |=
-            ctl_emit(hist, s_history_cols, sizeof s_history_cols / sizeof s_history_cols[0], &out);
+        status = ctl_emit_with_history(res, s_item_cols, sizeof s_item_cols / sizeof s_item_cols[0],
+                                       "tasks", hist, s_history_cols,
+                                       sizeof s_history_cols / sizeof s_history_cols[0],
+                                       "整改过程:", a.as_json);
     }
     PQclear(res);
     PQclear(hist);

@@ -49,6 +49,15 @@ static void s_usage(FILE *out)
         "  bulletin --round R [--as-of YYYY-MM-DD] [--json]\n"
         "                          the public bulletin's figures for any day, as JSON and\n"
         "                          as the Chinese text of a progress bulletin\n"
+        "  orders [--unit U] [--status S] [--breached] [--json | --xlsx FILE]\n"
+        "                          the hotline's work orders, with their breached clocks\n"
+        "  order ID [--json]       one work order and its whole history\n"
+        "  repeats [--all] [--json]\n"
+        "                          the repeat-complaint register and its write-off rate\n"
+        "                          (--all: also the cases still below the thresholds)\n"
+        "  hotline --month YYYY-MM [--json | --xlsx FILE]\n"
+        "                          the month's table per undertaking unit: on-time rate per\n"
+        "                          clock, breaches, repeats, satisfaction, cards; the quarter\n"
         "  status [--json]         what the services hold: events, outcomes, queues\n"
         "  report weekly|monthly --round R [--as-of DATE] [--json]\n"
         "                          the weekly reconciliation (the week to DATE) or the\n"
@@ -90,8 +99,9 @@ static int s_parse_int(const char *s, long lo, long hi, long *out)
 /* The commands that only read: they read as the role rectify_report
  * (090_roles.sql), whoever connects, so a report cannot write. The others
  * (migrate, post, import, recipient, requeue, resend, clock) are the owner's. */
-static const char *const s_readers[] = {"status",       "ledger",      "item",  "bulletin",
-                                        "dead-letters", "dead-events", "report"};
+static const char *const s_readers[] = {"status",       "ledger",      "item",   "bulletin",
+                                        "dead-letters", "dead-events", "report", "orders",
+                                        "order",        "repeats",     "hotline"};
 static bool s_read_only;
 
 db_t *ctl_connect(const config_t *cfg)
@@ -628,6 +638,14 @@ int main(int argc, char **argv)
         status = ctl_item(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "bulletin"))
         status = ctl_bulletin(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "orders"))
+        status = ctl_orders(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "order"))
+        status = ctl_order(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "repeats"))
+        status = ctl_repeats(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "hotline"))
+        status = ctl_hotline(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "import"))
         status = ctl_import(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "recipient"))

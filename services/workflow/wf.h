@@ -1,8 +1,17 @@
-/* wf.h: what workflow's event handlers share. One handler per event type,
- * grouped by topic: wf_units.c (units), wf_rounds.c (rounds, problems),
- * wf_plan.c (items, measures, assignment, plan import), wf_tasks.c (the
- * lifecycle: the transition table lives there), wf_records.c (institutions,
- * accountability). wf_access.c holds the sender's rights and the audit trail.
+/* wf.h: what workflow's lifecycles share with its core.
+ *
+ * The core (workflow_server.c, wf_access.c, wf_subject.c) dispatches each
+ * event to the lifecycle that handles its type, checks the sender, queues
+ * notices, and fires the clocks of subject_clock (migration 092). Each
+ * lifecycle is a wf_lifecycle_t: its table of handlers, one per event type.
+ *
+ * - rectification (wf_rectification.c lists its handlers): wf_units.c
+ *   (units), wf_rounds.c (rounds, problems), wf_plan.c (items, measures,
+ *   assignment, plan import), wf_tasks.c (the transition table of items and
+ *   measures), wf_records.c (institutions, accountability), wf_clock.c (its
+ *   clocks, table timer, and the scheduled reports);
+ * - work orders (wf_orders.c: the step table; SQL in 092_work_orders.sql);
+ * - repeat-complaint cases (wf_repeats.c; SQL in 093_hotline_figures.sql).
  *
  * A handler runs inside the batch's transaction and either applies the event
  * (RC_OK), refuses it (RC_ERR_STATE, RC_ERR_NOTFOUND, RC_ERR_DENIED,
@@ -29,6 +38,11 @@ typedef struct {
     char ladder[3][96];      /* fix_now, special_campaign, long_term: "{1,3,7}" */
     char report_days[16];    /* "30" */
     char look_back_days[16]; /* "90" */
+    /* the repeat-complaint register's thresholds (wf_repeats.c) */
+    char repeat_min_orders[16]; /* "5" */
+    char repeat_min_days[16];   /* "365" */
+    /* the monthly hotline table's lines for yellow and red cards (percent) */
+    char hotline_yellow[16], hotline_red[16];
 } wf_clock_opts_t;
 
 /* Parses the clock settings; on failure writes a message naming the setting. */
@@ -66,6 +80,33 @@ typedef struct {
     char last_action[32];               /* ... and what that change was */
 } wf_task_t;
 
+/* --- lifecycles ------------------------------------------------------------- */
+
+/* Applies one event: its message is the Envelope's event, of the type the
+ * table row names. Returns as described at the top. */
+typedef int (*wf_handler_fn)(wf_ctx_t *ctx, const ProtobufCMessage *event);
+
+typedef struct {
+    Rectify__Envelope__EventCase event_case;
+    wf_handler_fn handle;
+} wf_handler_t;
+
+typedef struct {
+    const char *name; /* "rectification", "order": subject_clock.lifecycle */
+    const wf_handler_t *handlers;
+    size_t n_handlers;
+    const char *noun; /* how a subject reads in a notice: "order" */
+} wf_lifecycle_t;
+
+extern const wf_lifecycle_t wf_rectification;
+extern const wf_lifecycle_t wf_orders;
+extern const wf_lifecycle_t wf_repeats;
+
+/* Counts a newly registered order into the repeat cases of its caller and
+ * its place (wf_repeats.c); a case that enters the register is a notice to
+ * the hotline. */
+int wf_repeat_count(wf_ctx_t *ctx, const char *order_id, const char *hotline);
+
 /* Sets the refusal (an entry of the catalogue, refusal.h, and a message
  * naming the field or the state) and returns the entry's class. */
 int wf_refuse(wf_ctx_t *ctx, refusal_t why, const char *fmt, ...)
@@ -82,6 +123,9 @@ int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *sub
  * Found units are remembered until wf_sender_cache_reset (each batch). */
 int wf_load_sender(wf_ctx_t *ctx);
 void wf_sender_cache_reset(void);
+/* Whether state is one of list's "|"-separated states (a lifecycle table's
+ * "from" column). */
+bool wf_state_in(const char *list, const char *state);
 /* Refuses (denied) unless the sender has role. what names the action. */
 int wf_require_role(wf_ctx_t *ctx, const char *role, const char *what);
 /* Whether coverer may act for unit (see unit_covers in the migrations). */
@@ -125,6 +169,18 @@ int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int
 /* Queues the notices accumulated outside an inbox batch (after firing clocks). */
 int wf_server_flush_notices(wf_server_t *server);
 void wf_server_reset_notices(wf_server_t *server);
+
+/* --- wf_subject.c: the core's clocks ---------------------------------------- */
+
+/* Fires the due steps of subject_clock (every lifecycle but
+ * rectification's): each step once, a breach at most once per subject,
+ * clock and cycle, with its history row and notice, in one transaction per
+ * batch of them. *fired counts them. */
+int wf_subject_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *fired);
+/* Opens the transaction of a clock run and claims its due steps with claim
+ * (one parameter: the sim flag). NULL when the database failed (rolled
+ * back) or nothing is due (*none set; rolled back too). */
+PGresult *wf_claim_due(db_t *db, const db_stmt_t *claim, const wf_clock_opts_t *o, bool *none);
 
 /* --- wf_tasks.c ----------------------------------------------------------- */
 

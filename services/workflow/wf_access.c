@@ -63,6 +63,19 @@ int wf_load_sender(wf_ctx_t *ctx)
     return RC_OK;
 }
 
+bool wf_state_in(const char *list, const char *state)
+{
+    size_t n = strlen(state);
+    for (const char *p = list; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, state, n) == 0)
+            return true;
+        p += len + (bar ? 1 : 0);
+    }
+    return false;
+}
+
 int wf_require_role(wf_ctx_t *ctx, const char *role, const char *what)
 {
     if (strcmp(ctx->sender.role, role) == 0)

@@ -66,6 +66,14 @@ int wf_clock_opts_load(const config_t *cfg, wf_clock_opts_t *o, char *err, size_
              config_int(cfg, SET_report_interval_days));
     snprintf(o->look_back_days, sizeof o->look_back_days, "%lld",
              config_int(cfg, SET_look_back_after_days));
+    snprintf(o->repeat_min_orders, sizeof o->repeat_min_orders, "%lld",
+             config_int(cfg, SET_repeat_min_orders));
+    snprintf(o->repeat_min_days, sizeof o->repeat_min_days, "%lld",
+             config_int(cfg, SET_repeat_min_days));
+    snprintf(o->hotline_yellow, sizeof o->hotline_yellow, "%lld",
+             config_int(cfg, SET_hotline_yellow_percent));
+    snprintf(o->hotline_red, sizeof o->hotline_red, "%lld",
+             config_int(cfg, SET_hotline_red_percent));
     return rc;
 }
 
@@ -165,20 +173,16 @@ static log_level_t s_step_level(const char *kind)
 int wf_clock_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *fired)
 {
     *fired = 0;
-    if (db_ensure(db) != RC_OK || db_begin(db) != RC_OK)
-        return RC_ERR_DB;
-    const char *params[] = {o->sim ? "t" : "f"};
-    PGresult *res = db_run(db, &s_claim, params, NULL, NULL);
-    if (!res) {
-        db_rollback(db);
-        return RC_ERR_DB;
-    }
+    bool none;
+    PGresult *res = wf_claim_due(db, &s_claim, o, &none);
+    if (!res)
+        return none ? RC_OK : RC_ERR_DB;
     int n = PQntuples(res);
-    s_fired_t *order = n ? calloc((size_t)n, sizeof *order) : NULL;
-    if (n == 0 || !order) {
+    s_fired_t *order = calloc((size_t)n, sizeof *order);
+    if (!order) {
         PQclear(res);
         db_rollback(db);
-        return n == 0 ? RC_OK : RC_ERR_NOMEM;
+        return RC_ERR_NOMEM;
     }
     for (int i = 0; i < n; i++) {
         order[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
@@ -303,6 +307,53 @@ static int s_report_notices(wf_server_t *server, db_t *db, const wf_clock_opts_t
     return rc;
 }
 
+/* The month's hotline cards (hotline_month, migration 093): a notice to
+ * each undertaking unit whose worst rate crossed a line. *cards keeps the
+ * rows for the log lines written once the transaction commits. */
+static const db_stmt_t s_hotline_cards = {
+    "wf_hotline_cards",
+    "SELECT unit, card, orders, breaches, coalesce(least(take_rate, contact_rate, onsite_rate,"
+    " complete_rate, reply_rate, satisfaction)::text, '')"
+    " FROM hotline_month($1::date, $2::int, $3::int) WHERE card <> ''",
+    3, 0};
+
+static int s_card_notices(wf_server_t *server, db_t *db, const wf_clock_opts_t *o,
+                          const char *last_day, PGresult **cards, int *sent)
+{
+    const char *params[] = {last_day, o->hotline_yellow, o->hotline_red};
+    *cards = db_run(db, &s_hotline_cards, params, NULL, NULL);
+    if (!*cards)
+        return RC_ERR_DB;
+    int rc = RC_OK;
+    for (int r = 0; r < PQntuples(*cards) && rc == RC_OK; r++) {
+        bool red = strcmp(PQgetvalue(*cards, r, 1), "red") == 0;
+        char subject[300], body[200];
+        s_clock_event_t ev;
+        s_clock_event(&ev, server, db, o);
+        snprintf(subject, sizeof subject, "hotline %s card for %s, month to %s",
+                 red ? "red" : "yellow", PQgetvalue(*cards, r, 0), last_day);
+        snprintf(body, sizeof body,
+                 "orders %s, breaches %s, worst rate %s%% (lines: yellow %s%%, red %s%%)",
+                 PQgetvalue(*cards, r, 2), PQgetvalue(*cards, r, 3), PQgetvalue(*cards, r, 4),
+                 o->hotline_yellow, o->hotline_red);
+        rc = wf_notify(&ev.ctx, red ? "hotline_red_card" : "hotline_yellow_card",
+                       PQgetvalue(*cards, r, 0), subject, body);
+        (*sent)++;
+    }
+    return rc;
+}
+
+static void s_log_cards(PGresult *cards, const char *last_day)
+{
+    for (int r = 0; cards && r < PQntuples(cards); r++) {
+        bool red = strcmp(PQgetvalue(cards, r, 1), "red") == 0;
+        log_field_t f[] = {LF_STR("card", PQgetvalue(cards, r, 1)), LF_STR("month_to", last_day)};
+        log_event(red ? LOG_ERROR : LOG_WARN, NULL, PQgetvalue(cards, r, 0), f, 2,
+                  "clock: hotline %s card for %s (worst rate %s%%)", red ? "red" : "yellow",
+                  PQgetvalue(cards, r, 0), PQgetvalue(cards, r, 4));
+    }
+}
+
 int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int *sent)
 {
     *sent = 0;
@@ -316,10 +367,19 @@ int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int
         return RC_ERR_DB;
     }
     wf_server_reset_notices(server);
+    /* at most one monthly row is due per run that matters for the log: the
+     * schedule moves on a month at a time */
+    PGresult *cards = NULL;
+    char cards_day[16] = "";
     for (int i = 0; i < PQntuples(due) && rc == RC_OK; i++) {
         const char *kind = PQgetvalue(due, i, 0);
         rc = s_report_notices(server, db, o, kind, PQgetvalue(due, i, 1), PQgetvalue(due, i, 2),
                               sent);
+        if (rc == RC_OK && !strcmp(kind, "monthly")) {
+            PQclear(cards);
+            snprintf(cards_day, sizeof cards_day, "%s", PQgetvalue(due, i, 2));
+            rc = s_card_notices(server, db, o, cards_day, &cards, sent);
+        }
         const char *params[] = {kind};
         if (rc == RC_OK)
             rc = db_do(db, &s_next_report, params);
@@ -333,8 +393,11 @@ int wf_reports_fire(wf_server_t *server, db_t *db, const wf_clock_opts_t *o, int
     if (rc == RC_OK)
         rc = db_commit(db);
     if (rc != RC_OK) {
+        PQclear(cards);
         db_rollback(db);
         return rc;
     }
+    s_log_cards(cards, cards_day);
+    PQclear(cards);
     return RC_OK;
 }

@@ -54,19 +54,6 @@ static const transition_t *s_find(const char *action)
     return NULL;
 }
 
-static bool s_in(const char *list, const char *state)
-{
-    size_t n = strlen(state);
-    for (const char *p = list; *p;) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, state, n) == 0)
-            return true;
-        p += len + (bar ? 1 : 0);
-    }
-    return false;
-}
-
 /* Loads the task and checks rights, state and date for action. On RC_OK, t
  * holds the task, *tr the transition and day the business day of the change
  * (on_date, or today), which may not precede the task's last change. */
@@ -91,7 +78,7 @@ static int s_begin(wf_ctx_t *ctx, const char *event, const char *action, const c
         rc = wf_require_covers(ctx, unit, event);
     if (rc != RC_OK)
         return rc;
-    if (!s_in((*tr)->from, t->status))
+    if (!wf_state_in((*tr)->from, t->status))
         return wf_refuse(ctx, REFUSAL_invalid_transition, "%s: %s %s is %s; %s needs %s", event,
                          t->kind, task_id, t->status, event, (*tr)->from);
     wf_day(on_date, day);

@@ -101,20 +101,28 @@ int wf_notify(wf_ctx_t *ctx, const char *kind, const char *unit, const char *sub
     return RC_OK;
 }
 
+/* The lifecycles this workflow applies; an event type belongs to one. */
+static const wf_lifecycle_t *const s_lifecycles[] = {&wf_rectification, &wf_orders, &wf_repeats};
+
+/* The Envelope's event message and its field, or NULL when none is set. */
+static const ProtobufCMessage *s_event_message(const Rectify__Envelope *env,
+                                               const ProtobufCFieldDescriptor **field)
+{
+    *field = protobuf_c_message_descriptor_get_field(&rectify__envelope__descriptor,
+                                                     (unsigned)env->event_case);
+    if (!*field)
+        return NULL;
+    return *(ProtobufCMessage *const *)((const char *)env + (*field)->offset);
+}
+
 /* An event is dated the day it happened (on_date), never after today by
  * the service's clock: a date in the future would put every later event of
  * its task before it. One check for every event type that has an on_date. */
-static int s_check_on_date(wf_ctx_t *ctx)
+static int s_check_on_date(wf_ctx_t *ctx, const ProtobufCFieldDescriptor *f,
+                           const ProtobufCMessage *event)
 {
-    const Rectify__Envelope *env = ctx->env;
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
-        &rectify__envelope__descriptor, (unsigned)env->event_case);
-    if (!f)
-        return RC_OK;
-    const ProtobufCMessage *event = *(ProtobufCMessage *const *)((const char *)env + f->offset);
     const ProtobufCFieldDescriptor *od =
-        event ? protobuf_c_message_descriptor_get_field_by_name(event->descriptor, "on_date")
-              : NULL;
+        protobuf_c_message_descriptor_get_field_by_name(event->descriptor, "on_date");
     if (!od || od->type != PROTOBUF_C_TYPE_STRING)
         return RC_OK;
     const char *on = *(char *const *)((const char *)event + od->offset);
@@ -128,60 +136,31 @@ static int s_check_on_date(wf_ctx_t *ctx)
     return RC_OK;
 }
 
-/* Dispatches one event to its handler: the one place that maps event types
- * to code. */
+static wf_handler_fn s_handler_of(Rectify__Envelope__EventCase event_case)
+{
+    for (size_t l = 0; l < sizeof s_lifecycles / sizeof s_lifecycles[0]; l++)
+        for (size_t i = 0; i < s_lifecycles[l]->n_handlers; i++)
+            if (s_lifecycles[l]->handlers[i].event_case == event_case)
+                return s_lifecycles[l]->handlers[i].handle;
+    return NULL;
+}
+
+/* Dispatches one event to the handler of its lifecycle. */
 static int s_dispatch(wf_ctx_t *ctx)
 {
     const Rectify__Envelope *env = ctx->env;
     int rc = wf_load_sender(ctx);
-    if (rc == RC_OK)
-        rc = s_check_on_date(ctx);
     if (rc != RC_OK)
         return rc;
-    switch (env->event_case) {
-    case RECTIFY__ENVELOPE__EVENT_REGISTER_UNIT:
-        return wf_register_unit(ctx, env->register_unit);
-    case RECTIFY__ENVELOPE__EVENT_OPEN_ROUND:
-        return wf_open_round(ctx, env->open_round);
-    case RECTIFY__ENVELOPE__EVENT_POST_PROBLEM:
-        return wf_post_problem(ctx, env->post_problem);
-    case RECTIFY__ENVELOPE__EVENT_POST_ITEM:
-        return wf_post_item(ctx, env->post_item);
-    case RECTIFY__ENVELOPE__EVENT_ADD_MEASURE:
-        return wf_add_measure(ctx, env->add_measure);
-    case RECTIFY__ENVELOPE__EVENT_ASSIGN:
-        return wf_assign(ctx, env->assign);
-    case RECTIFY__ENVELOPE__EVENT_IMPORT_PLAN:
-        return wf_import_plan(ctx, env->import_plan);
-    case RECTIFY__ENVELOPE__EVENT_START:
-        return wf_start(ctx, env->start);
-    case RECTIFY__ENVELOPE__EVENT_REPORT_PROGRESS:
-        return wf_report_progress(ctx, env->report_progress);
-    case RECTIFY__ENVELOPE__EVENT_SUBMIT_WRITE_OFF:
-        return wf_submit_write_off(ctx, env->submit_write_off);
-    case RECTIFY__ENVELOPE__EVENT_WRITE_OFF:
-        return wf_write_off(ctx, env->write_off);
-    case RECTIFY__ENVELOPE__EVENT_REJECT_WRITE_OFF:
-        return wf_reject_write_off(ctx, env->reject_write_off);
-    case RECTIFY__ENVELOPE__EVENT_REASSIGN:
-        return wf_reassign(ctx, env->reassign);
-    case RECTIFY__ENVELOPE__EVENT_CHANGE_DEADLINE:
-        return wf_change_deadline(ctx, env->change_deadline);
-    case RECTIFY__ENVELOPE__EVENT_RECORD_LOOK_BACK:
-        return wf_record_look_back(ctx, env->record_look_back);
-    case RECTIFY__ENVELOPE__EVENT_CLOSE_BY_DECISION:
-        return wf_close_by_decision(ctx, env->close_by_decision);
-    case RECTIFY__ENVELOPE__EVENT_RECORD_INSTITUTION:
-        return wf_record_institution(ctx, env->record_institution);
-    case RECTIFY__ENVELOPE__EVENT_RECORD_ACCOUNTABILITY:
-        return wf_record_accountability(ctx, env->record_accountability);
-    case RECTIFY__ENVELOPE__EVENT_RECORD_FUNDS_RECOVERED:
-        return wf_record_funds_recovered(ctx, env->record_funds_recovered);
-    default:
+    const ProtobufCFieldDescriptor *f;
+    const ProtobufCMessage *event = s_event_message(env, &f);
+    wf_handler_fn handle = s_handler_of(env->event_case);
+    if (!event || !handle)
         /* intake checked the type: this is a newer intake than workflow */
         return wf_refuse(ctx, REFUSAL_unknown_event, "event: type %d is not known to this workflow",
                          (int)env->event_case);
-    }
+    rc = s_check_on_date(ctx, f, event);
+    return rc == RC_OK ? handle(ctx, event) : rc;
 }
 
 static const char *s_event_type(const Rectify__Envelope *env)
@@ -403,13 +382,18 @@ static void s_fire_clocks(wf_server_t *self)
         return;
     self->last_timer_ms = now;
     s_follow_clock(self);
-    int fired;
-    do {
-        if (wf_clock_fire(self, self->svc->db, &self->clock, &fired) != RC_OK)
-            break;
-        if (fired > 0)
-            pump_thread_kick(self->pump);
-    } while (fired > 0);
+    /* rectification's clocks (table timer), then the core's (subject_clock) */
+    int (*const fire[])(wf_server_t *, db_t *, const wf_clock_opts_t *,
+                        int *) = {wf_clock_fire, wf_subject_clock_fire};
+    for (size_t f = 0; f < sizeof fire / sizeof fire[0]; f++) {
+        int fired;
+        do {
+            if (fire[f](self, self->svc->db, &self->clock, &fired) != RC_OK)
+                break;
+            if (fired > 0)
+                pump_thread_kick(self->pump);
+        } while (fired > 0);
+    }
     int sent;
     if (wf_reports_fire(self, self->svc->db, &self->clock, &sent) == RC_OK && sent > 0)
         pump_thread_kick(self->pump);

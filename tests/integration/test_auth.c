@@ -138,25 +138,12 @@ Test(auth, a_key_made_a_moment_ago_posts_at_once)
     }
 }
 
-/* A TCP port nothing listens on now. */
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 Test(auth, a_system_posts_over_tcp_to_an_intake_bound_on_every_interface)
 {
     /* as deployed (docker-compose): intake on 0.0.0.0, which only CURVE may
      * do (test_services: plain binds loopback only); the system connects
      * over TCP (loopback here: the tests use no other network) */
-    int port = s_free_port();
+    int port = cluster_free_port();
     cr_assert_eq(cluster_signal(&c, SVC_INTAKE, SIGTERM), 0);
     snprintf(c.bind[SVC_INTAKE], sizeof c.bind[SVC_INTAKE], "tcp://0.0.0.0:%d", port);
     cluster_spawn(&c, SVC_INTAKE);

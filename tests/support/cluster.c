@@ -160,32 +160,41 @@ void cluster_set_clock(cluster_t *c, const char *iso_time)
     PQfinish(conn);
     long long left = -cluster_wait_number(
         c,
-        "SELECT -count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL"
-        " AND due_at <= (SELECT at FROM sim_clock)",
+        "SELECT -(SELECT count(*) FROM timer WHERE fired_at IS NULL AND cancelled_at IS NULL"
+        "  AND due_at <= (SELECT at FROM sim_clock))"
+        " - (SELECT count(*) FROM subject_clock WHERE fired_at IS NULL AND cancelled_at IS NULL"
+        "  AND held_minutes IS NULL AND due_at <= (SELECT at FROM sim_clock))",
         0, 20000);
     cr_assert_eq(left, 0, "%lld clocks due by %s did not fire", left, iso_time);
+}
+
+/* A service's key pair into dir (NAME.key_secret, NAME.key); its public key
+ * into public_key unless NULL. */
+static void s_make_key(const char *dir, const char *name, char *public_key)
+{
+    char file[300], err[700];
+    curve_cert_t cert;
+    cr_assert_eq(curve_new(&cert), RC_OK, "libzmq without CURVE");
+    curve_path(file, sizeof file, dir, name, true);
+    cr_assert_eq(curve_save(&cert, file, true, NULL, err, sizeof err), RC_OK, "%s", err);
+    curve_path(file, sizeof file, dir, name, false);
+    cr_assert_eq(curve_save(&cert, file, false, NULL, err, sizeof err), RC_OK, "%s", err);
+    if (public_key)
+        memcpy(public_key, cert.public_key, CURVE_KEY_TEXT);
 }
 
 /* DIR/keys: each service's key pair; DIR/clients: the units' certificates. */
 static void s_make_service_keys(cluster_t *c)
 {
-    char path[300], err[700];
+    char path[300];
     snprintf(path, sizeof path, "%s/keys", c->dir);
     cr_assert_eq(mkdir(path, 0700), 0);
     snprintf(path, sizeof path, "%s/clients", c->dir);
     cr_assert_eq(mkdir(path, 0700), 0);
-    for (int i = 0; i < SVC_COUNT; i++) {
-        curve_cert_t cert;
-        cr_assert_eq(curve_new(&cert), RC_OK, "libzmq without CURVE");
-        char file[300], dir[200];
-        snprintf(dir, sizeof dir, "%s/keys", c->dir);
-        curve_path(file, sizeof file, dir, s_names[i], true);
-        cr_assert_eq(curve_save(&cert, file, true, NULL, err, sizeof err), RC_OK, "%s", err);
-        curve_path(file, sizeof file, dir, s_names[i], false);
-        cr_assert_eq(curve_save(&cert, file, false, NULL, err, sizeof err), RC_OK, "%s", err);
-        if (i == SVC_INTAKE)
-            memcpy(c->creds.server_key, cert.public_key, CURVE_KEY_TEXT);
-    }
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/keys", c->dir);
+    for (int i = 0; i < SVC_COUNT; i++)
+        s_make_key(dir, s_names[i], i == SVC_INTAKE ? c->creds.server_key : NULL);
     c->creds.on = !c->plain;
 }
 
@@ -430,8 +439,7 @@ static void *s_ctx_term_thread(void *arg)
  * on (the test process ends after its fini anyway). */
 static void s_ctx_term(void *ctx)
 {
-    static ctx_term_t t = {.lock = PTHREAD_MUTEX_INITIALIZER,
-                           .done_cv = PTHREAD_COND_INITIALIZER};
+    static ctx_term_t t = {.lock = PTHREAD_MUTEX_INITIALIZER, .done_cv = PTHREAD_COND_INITIALIZER};
     t.ctx = ctx;
     t.done = false;
     pthread_t th;
@@ -455,8 +463,84 @@ static void s_ctx_term(void *ctx)
                        "skipped its close); the context was not ended");
 }
 
+int cluster_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+int cluster_spawn_open311(cluster_t *c, const char *salt)
+{
+    char dir[200], file[300];
+    snprintf(dir, sizeof dir, "%s/keys", c->dir);
+    curve_path(file, sizeof file, dir, "open311", true);
+    if (access(file, F_OK) != 0)
+        s_make_key(dir, "open311", NULL);
+    int port = cluster_free_port();
+    char bind_at[32];
+    snprintf(bind_at, sizeof bind_at, "127.0.0.1:%d", port);
+    pid_t test_pid = getpid();
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork");
+    if (pid == 0) {
+        cluster_child_dies_with_test(test_pid);
+        char path[256];
+        snprintf(path, sizeof path, "%s/open311.log", c->dir);
+        int log = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (log >= 0) {
+            dup2(log, STDERR_FILENO);
+            close(log);
+        }
+        /* the door only reads: as the reports' role */
+        char conninfo[sizeof c->db.conninfo + 64], pub[300];
+        snprintf(conninfo, sizeof conninfo, "%s user=rectify_report", c->db.conninfo);
+        snprintf(pub, sizeof pub, "ipc://%s/open311.log.sock", c->dir);
+        setenv("RECTIFY_DB", conninfo, 1);
+        setenv("RECTIFY_KEYS_DIR", dir, 1);
+        unsetenv("RECTIFY_ALLOW_PLAIN");
+        setenv("RECTIFY_INTAKE_BIND", c->bind[SVC_INTAKE], 1);
+        setenv("RECTIFY_OPEN311_BIND", bind_at, 1);
+        setenv("RECTIFY_OPEN311_LOG_PUB", pub, 1);
+        setenv("RECTIFY_CALLER_SALT", salt, 1);
+        for (const char *const *e = s_extra_env; e && *e; e++)
+            putenv((char *)*e);
+        char bin[512];
+        snprintf(bin, sizeof bin, "%s/rectify-open311", RECTIFY_BIN_DIR);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    c->door_pid = pid;
+    char tcp[64];
+    snprintf(tcp, sizeof tcp, "tcp://%s", bind_at);
+    int64_t until = clock_mono_ms() + 30000;
+    while (!s_tcp_listening(tcp)) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            c->door_pid = 0;
+            return -1;
+        }
+        cr_assert(clock_mono_ms() < until, "rectify-open311 did not listen on %s in time", bind_at);
+        usleep(10000);
+    }
+    return port;
+}
+
 void cluster_stop(cluster_t *c)
 {
+    if (c->door_pid > 0) {
+        kill(c->door_pid, SIGTERM);
+        int status;
+        waitpid(c->door_pid, &status, 0);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "rectify-open311 did not stop cleanly (status %d)", status);
+        c->door_pid = 0;
+    }
     if (c->extra_pid > 0) {
         kill(c->extra_pid, SIGTERM);
         int status;

@@ -15,12 +15,13 @@ enum { SVC_INTAKE, SVC_WORKFLOW, SVC_NOTIFY, SVC_COUNT };
 typedef struct {
     testdb_t db;
     char dir[128];
-    char bind[SVC_COUNT][200]; /* intake, workflow, notify */
-    char pub[SVC_COUNT][200];  /* their log streams */
+    char bind[SVC_COUNT][200];    /* intake, workflow, notify */
+    char pub[SVC_COUNT][200];     /* their log streams */
     char tail_ep[SVC_COUNT][220]; /* the same as rectify-tail names them: "intake=ipc://..." */
     pid_t pid[SVC_COUNT];
     int restarts[SVC_COUNT];
     pid_t extra_pid; /* a second copy of a service, if started */
+    pid_t door_pid;  /* rectify-open311, if started */
     void *ctx;
     /* CURVE, as in production (unless an extra environment string sets
      * RECTIFY_ALLOW_PLAIN=true): the services' keys are in DIR/keys, and
@@ -52,6 +53,14 @@ void cluster_spawn_copy(cluster_t *c, int which);
 /* Sets the simulated clock (services started with RECTIFY_SIM_CLOCK=true
  * follow it) and waits until every clock due by then has fired. */
 void cluster_set_clock(cluster_t *c, const char *iso_time);
+
+/* Starts rectify-open311 against this cluster (its own service key, reading
+ * as rectify_report) on a free loopback port with caller_salt salt, and
+ * waits until it listens; stopped with the others. Returns the port, or -1
+ * when the door exited during its start (its stderr: DIR/open311.log). */
+int cluster_spawn_open311(cluster_t *c, const char *salt);
+/* A TCP port nothing listens on now on loopback. */
+int cluster_free_port(void);
 
 /* Sends sig to one service and reaps it; returns its exit status as from
  * waitpid (use WIFEXITED and friends). */

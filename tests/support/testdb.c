@@ -74,6 +74,16 @@ void testdb_text(const testdb_t *t, const char *sql, char *out, size_t outlen)
     PQfinish(c);
 }
 
+void testdb_exec(const testdb_t *t, const char *sql)
+{
+    PGconn *c = PQconnectdb(t->conninfo);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "connect: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
 int test_shell(const char *cmd, char *out, size_t outlen)
 {
     FILE *p = popen(cmd, "r");

@@ -18,6 +18,8 @@ void testdb_drop(testdb_t *t);
 long long testdb_number(const testdb_t *t, const char *sql);
 /* Runs a query returning one text value into out; "" for NULL or no row. */
 void testdb_text(const testdb_t *t, const char *sql, char *out, size_t outlen);
+/* Runs a statement returning no rows (INSERT, UPDATE, ...); asserts it ran. */
+void testdb_exec(const testdb_t *t, const char *sql);
 
 /* Runs a shell command; its output (stdout and what it redirects) into out,
  * NUL-terminated, cut at outlen - 1. Returns its exit status, -1 if it did

@@ -4,6 +4,7 @@
 #include "intake_check.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,4 +371,98 @@ Test(intake_check, field_number_0_is_malformed_even_where_protobuf_c_lets_it_pas
     cr_assert_null(out);
     cr_assert_str_eq(why.code, "malformed");
     cr_assert(strstr(why.message, "field number 0"), "%s", why.message);
+}
+
+/* A work order as a hotline posts it; each test spoils one thing. */
+static Rectify__PostOrder order_ev;
+
+static void use_order(void)
+{
+    rectify__post_order__init(&order_ev);
+    order_ev.order_id = "20261204-000123";
+    order_ev.received_ms = 1796000000000LL;
+    order_ev.channel = RECTIFY__CHANNEL__PHONE;
+    order_ev.caller_hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    order_ev.address = "人民路1号";
+    order_ev.located = true;
+    order_ev.latitude = 31.23;
+    order_ev.longitude = 121.47;
+    order_ev.category = "noise";
+    order_ev.text = "夜间施工噪声";
+    order_ev.urgency = RECTIFY__URGENCY__NORMAL;
+    env.unit = "hotline";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_POST_ORDER;
+    env.post_order = &order_ev;
+}
+
+Test(intake_check, a_complete_work_order_passes)
+{
+    use_order();
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK, "%s", why.message);
+    cr_assert_str_eq(type, "post_order");
+    order_ev.located = false;
+    order_ev.latitude = order_ev.longitude = 0;
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK, "no coordinates: %s", why.message);
+}
+
+Test(intake_check, a_work_order_needs_its_fields)
+{
+    use_order();
+    order_ev.urgency = RECTIFY__URGENCY__URGENCY_UNSPECIFIED;
+    expect_refusal("missing_field", "post_order.urgency is required");
+    use_order();
+    order_ev.received_ms = 0;
+    expect_refusal("missing_field", "post_order.received_ms");
+    use_order();
+    order_ev.received_ms = -5;
+    expect_refusal("invalid_field", "post_order.received_ms");
+    use_order();
+    order_ev.category = "";
+    expect_refusal("missing_field", "post_order.category is required");
+}
+
+Test(intake_check, a_caller_is_a_digest_never_a_phone_number)
+{
+    use_order();
+    order_ev.caller_hash = "13800138000";
+    expect_refusal("invalid_field", "post_order.caller_hash");
+    use_order();
+    /* upper case is not the form a hotline is asked for: one digest, one spelling */
+    order_ev.caller_hash = "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef";
+    expect_refusal("invalid_field", "post_order.caller_hash");
+}
+
+Test(intake_check, coordinates_are_real_places_and_only_with_located)
+{
+    use_order();
+    order_ev.latitude = 90.5;
+    expect_refusal("invalid_field", "post_order.latitude");
+    use_order();
+    order_ev.longitude = -180.01;
+    expect_refusal("invalid_field", "post_order.longitude");
+    use_order();
+    order_ev.latitude = NAN;
+    expect_refusal("invalid_field", "post_order.latitude");
+    use_order();
+    order_ev.located = false;
+    expect_refusal("invalid_field", "post_order.located");
+}
+
+Test(intake_check, an_order_step_needs_an_order_and_a_known_step)
+{
+    Rectify__MoveOrder move = RECTIFY__MOVE_ORDER__INIT;
+    move.order_id = "20261204-000123";
+    env.unit = "street-a";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_MOVE_ORDER;
+    env.move_order = &move;
+    expect_refusal("missing_field", "move_order.step is required");
+    move.step = 99;
+    expect_refusal("invalid_field", "move_order.step: 99");
+    move.step = RECTIFY__ORDER_STEP__EXTEND;
+    move.minutes = -1;
+    expect_refusal("invalid_field", "move_order.minutes");
+    move.minutes = 60;
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK, "%s", why.message);
+    move.order_id = "";
+    expect_refusal("missing_field", "move_order.order_id is required");
 }
