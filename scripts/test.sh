@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds twice (plain, and with AddressSanitizer +
 # UndefinedBehaviorSanitizer), starts the private PostgreSQL, runs every
-# test on both builds, runs the unit tests under valgrind, fuzzes the
-# decoders for a minute, checks docker-compose.yml, and stops PostgreSQL.
+# test, runs the unit tests under valgrind, fuzzes the decoders, checks
+# docker-compose.yml, and stops PostgreSQL.
+#
+# Which build runs what (CI must finish in 15 minutes on 2 cores): the unit
+# tests run on both builds and under valgrind; the integration tests (the
+# real services) run on the sanitizer build, so every service of every test
+# runs under ASan and UBSan; the fault suite (kill -9, a PostgreSQL restart,
+# a flood) runs on the plain build, as deployed.
 set -euo pipefail
+start=$SECONDS
+phase() { echo "== $* (at $((SECONDS - start)) s)"; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/check-paths.sh
-echo "== install and build (RelWithDebInfo)"
+phase "install and build (RelWithDebInfo)"
 scripts/build.sh
-echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+phase "build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRECTIFY_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 
@@ -19,9 +27,9 @@ trap 'scripts/pg-stop.sh' EXIT
 RECTIFY_DB=$(scripts/pg-start.sh)
 export RECTIFY_DB
 
-echo "== tests, plain build"
-ctest --test-dir build --output-on-failure
-echo "== tests, sanitizer build"
+phase "unit tests and the fault suite, plain build"
+ctest --test-dir build --output-on-failure -L 'unit|fault'
+phase "unit and integration tests, sanitizer build"
 # Criterion runs each test in a worker process, and the services run as
 # processes of their own: reports go to files, and any file fails the run.
 san="$top/build-asan/sanitizer-reports"
@@ -36,7 +44,7 @@ if [ -n "$(ls -A "$san")" ]; then
 fi
 echo "sanitizers: no reports"
 
-echo "== unit tests under valgrind"
+phase "unit tests under valgrind"
 for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids test_table test_plan_csv test_money test_text test_seen test_sinks test_refusal; do
   # every process (Criterion's workers too) reports into its own file; a
   # worker that ends in abort() (a test of it) leaves Criterion's own
@@ -51,14 +59,14 @@ for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus 
   echo "valgrind: $t clean"
 done
 
-echo "== fuzzing the decoders (libFuzzer, 20 s each)"
+phase "fuzzing the decoders (libFuzzer, 15 s each)"
 CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECTIFY_FUZZ=ON \
   -DRECTIFY_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_envelope fuzz_pbjson fuzz_plan_csv >/dev/null
 for t in envelope pbjson plan_csv; do
   work="build-fuzz/corpus-$t"
   rm -rf "$work" && mkdir -p "$work" && cp tests/fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
-  if ! build-fuzz/tests/fuzz/fuzz_$t -max_total_time=20 -max_len=4096 "$work" \
+  if ! build-fuzz/tests/fuzz/fuzz_$t -max_total_time=15 -max_len=4096 "$work" \
         >"build-fuzz/fuzz-$t.log" 2>&1; then
     tail -n 40 "build-fuzz/fuzz-$t.log"
     echo "fuzz: $t found a failure"
@@ -67,6 +75,7 @@ for t in envelope pbjson plan_csv; do
   echo "fuzz: $t $(grep -o 'DONE.*' "build-fuzz/fuzz-$t.log" | head -n 1)"
 done
 
-echo "== docker-compose.yml"
+phase "docker-compose.yml"
 docker-compose -f docker-compose.yml config -q
 echo "docker-compose config: ok"
+phase "done"
