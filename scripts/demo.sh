@@ -6,7 +6,9 @@
 # (imported from the unit's spreadsheet), then 486 lifecycle events: progress,
 # submissions, write-offs, one rejection, decisions on long-term items,
 # accountability, institutions and a look-back that finds one relapse. It ends
-# with the ledger and the bulletin, whose figures match the seed's.
+# with the ledger and the bulletin, whose figures match the seed's. Then a
+# day of the 12345 hotline on the work orders' clocks (breaches, a repeat
+# case written off) and the month's table per undertaking unit with its cards.
 #
 # The demo database (rectify_demo) is made anew each run. The services keep
 # running afterwards; scripts/stop.sh stops them and PostgreSQL.
@@ -128,6 +130,56 @@ echo
 echo "== rectifyctl report weekly --round $round --as-of 2022-01-09"
 $ctl report weekly --round "$round" --as-of 2022-01-09
 echo
+echo "== a day of the 12345 hotline in 黄浦区: 2022-01-10, 08:00 to 20:00 in Shanghai (what is open is finished the next morning)"
+# deploy/demo/hotline-day.tsv (make_hotline.py): each line is the Shanghai
+# time at which the hotline or a street posts the event; the simulated clock
+# moves to each time before its events, and the work orders' clocks (take 20
+# min, contact 2 h, on site 2 h, reply 1 h) warn and breach on their own
+$ctl clock set 2022-01-10T00:00:00Z >/dev/null
+$ctl post "$demo/hotline-units.jsonl" >var/log/demo-hotline-units.jsonl
+keys_for "$demo/hotline-day.tsv"
+rm -f var/log/demo-hotline.jsonl
+cut -f1 "$demo/hotline-day.tsv" | sort -u >var/log/demo-slots.txt
+while read -r slot; do
+  $ctl clock set "$(date -u -d "$slot +0800" +%Y-%m-%dT%H:%M:00Z)" >/dev/null
+  grep "^$slot	" "$demo/hotline-day.tsv" | cut -f2- >var/log/demo-slot.jsonl
+  $ctl post var/log/demo-slot.jsonl >>var/log/demo-hotline.jsonl \
+    || { echo "events of $slot were refused:"; grep -v '"outcome":"applied"' var/log/demo-hotline.jsonl | head; exit 1; }
+done <var/log/demo-slots.txt
+$ctl clock set 2022-01-11T04:00:00Z >/dev/null
+sleep 1
+echo "$(wc -l <var/log/demo-hotline.jsonl) events of $(wc -l <var/log/demo-slots.txt) moments posted from hotline-day.tsv, all applied"
+echo
+echo "== rectifyctl orders --breached  (the last 12)"
+$ctl orders --breached | tail -n 12
+echo
+echo "== rectifyctl order 12345-20220110-0021  (paused while the caller was away)"
+$ctl order 12345-20220110-0021 | tail -n 9
+echo
+echo "== rectifyctl repeats  (one caller, five complaints about one building site)"
+$ctl repeats
+case_no=$(psql "$RECTIFY_DB" -Atc "SELECT case_no FROM repeat_case WHERE basis = 'place' AND registered_at IS NOT NULL ORDER BY case_no LIMIT 1")
+cat >var/log/demo-repeat.jsonl <<JSON
+{"unit": "sh-huangpu.team", "handle_repeat_case": {"case_no": $case_no, "action": "ASSIGN_CASE", "unit": "hp-yuyuan", "note": "工地夜间施工反复投诉"}}
+{"unit": "hp-yuyuan", "handle_repeat_case": {"case_no": $case_no, "action": "FOLLOW_UP_CASE", "note": "约谈施工单位, 22时后停止施工"}}
+{"unit": "sh-huangpu.team", "handle_repeat_case": {"case_no": $case_no, "action": "WRITE_OFF_CASE", "note": "回访投诉人确认, 予以销项"}}
+JSON
+keys_for var/log/demo-repeat.jsonl
+$ctl post var/log/demo-repeat.jsonl >/dev/null
+echo "   supervision assigned case $case_no to 豫园街道, which followed up; supervision wrote it off:"
+$ctl repeats | tail -n 1
+echo
+echo "== the month is over (clock 2022-02-01): rectifyctl hotline --month 2022-01"
+# advance, not set: setting the clock schedules the periodic reports anew
+# from the new time, and January's would never fall due
+$ctl clock advance 20d >/dev/null
+$ctl clock advance 20h >/dev/null
+$ctl clock advance 10m >/dev/null
+sleep 2
+$ctl hotline --month 2022-01
+psql "$RECTIFY_DB" -qAt -F ' ' -c "SELECT '   card sent:', kind, unit FROM notification
+    WHERE kind LIKE 'hotline_%_card' ORDER BY unit"
+echo
 kill "$tail_pid" 2>/dev/null || true
 echo "== warnings and errors the services logged (rectify-tail --level warn), the last 15"
 if [ -s var/log/demo-tail.txt ]; then tail -n 15 var/log/demo-tail.txt; else echo "(none)"; fi
@@ -136,5 +188,5 @@ echo "== rectifyctl status"
 $ctl status
 echo
 echo "The services are still running on $RECTIFY_DB:"
-echo "follow them with build/services/rectify-tail, query with $ctl ledger|item|bulletin,"
+echo "follow them with build/services/rectify-tail, query with $ctl ledger|item|bulletin|orders|hotline,"
 echo "stop everything with scripts/stop.sh."

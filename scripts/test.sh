@@ -44,20 +44,27 @@ if [ -n "$(ls -A "$san")" ]; then
 fi
 echo "sanitizers: no reports"
 
-phase "unit tests under valgrind"
-for t in test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids test_table test_plan_csv test_money test_text test_seen test_sinks test_refusal; do
-  # every process (Criterion's workers too) reports into its own file; a
-  # worker that ends in abort() (a test of it) leaves Criterion's own
-  # buffers "possibly lost": only definite leaks and errors count
+phase "unit tests under valgrind (two at a time)"
+# every process (Criterion's workers too) reports into its own file; a
+# worker that ends in abort() (a test of it) leaves Criterion's own buffers
+# "possibly lost": only definite leaks and errors count
+valgrind_one() {
+  local t=$1
   rm -f build/valgrind-$t.*
-  valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite --error-exitcode=99 \
-    --trace-children=yes --log-file="build/valgrind-$t.%p" build/tests/$t --jobs 1 >/dev/null 2>&1 \
-    || { cat build/valgrind-$t.*; echo "valgrind: $t failed"; exit 1; }
+  if ! valgrind -q --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
+      --error-exitcode=99 --trace-children=yes --log-file="build/valgrind-$t.%p" \
+      build/tests/$t --jobs 1 >/dev/null 2>&1; then
+    cat build/valgrind-$t.*; echo "valgrind: $t failed"; return 1
+  fi
   if grep -l . build/valgrind-$t.* >/dev/null 2>&1; then
-    cat build/valgrind-$t.*; echo "valgrind: $t reported errors"; exit 1
+    cat build/valgrind-$t.*; echo "valgrind: $t reported errors"; return 1
   fi
   echo "valgrind: $t clean"
-done
+}
+export -f valgrind_one
+printf '%s\n' test_config test_log test_pgarr test_pbjson test_intake_check test_bus test_ids \
+  test_table test_plan_csv test_money test_text test_seen test_sinks test_refusal |
+  xargs -P 2 -I{} bash -c 'valgrind_one {}'
 
 phase "fuzzing the decoders (libFuzzer, 15 s each)"
 CC=clang-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECTIFY_FUZZ=ON \

@@ -48,7 +48,7 @@ CREATE TABLE subject_breach (
     breached_at timestamptz NOT NULL,
     PRIMARY KEY (lifecycle, subject, clock, cycle)
 );
-CREATE INDEX subject_breach_by_unit ON subject_breach (unit, breached_at);
+CREATE INDEX subject_breach_by_unit ON subject_breach (unit, due_at);
 
 CREATE TABLE subject_history (
     id           bigserial PRIMARY KEY,

@@ -175,7 +175,8 @@ $$;
 
 -- For the month that holds p_month (a day of it, in the calendar's time
 -- zone): per undertaking unit, the orders received, each clock's on-time
--- rate (steps done on time against those plus the breaches), breaches,
+-- rate (steps done on time against those plus the breaches; a breach counts
+-- in the month of its deadline, whenever the clock recorded it), breaches,
 -- repeats, closes and satisfaction (satisfied and basically satisfied of
 -- the closes), and the card its worst rate earns against the lines
 -- (percent: below p_yellow a yellow card, below p_red a red one).
@@ -194,8 +195,8 @@ LANGUAGE sql STABLE AS $$
         UNION SELECT DISTINCT r.unit FROM order_clock_result r, span s
          WHERE r.done_at >= s.a AND r.done_at < s.b
         UNION SELECT DISTINCT x.unit FROM subject_breach x, span s
-         WHERE x.lifecycle = 'order' AND x.unit IS NOT NULL AND x.breached_at >= s.a
-           AND x.breached_at < s.b),
+         WHERE x.lifecycle = 'order' AND x.unit IS NOT NULL AND x.due_at >= s.a
+           AND x.due_at < s.b),
     per_clock AS (
         SELECT u.unit, k.clock,
                (SELECT count(*) FROM order_clock_result r, span s
@@ -203,7 +204,7 @@ LANGUAGE sql STABLE AS $$
                    AND r.done_at >= s.a AND r.done_at < s.b) AS on_time,
                (SELECT count(*) FROM subject_breach x, span s
                  WHERE x.lifecycle = 'order' AND x.unit = u.unit AND x.clock = k.clock
-                   AND x.breached_at >= s.a AND x.breached_at < s.b) AS late
+                   AND x.due_at >= s.a AND x.due_at < s.b) AS late
           FROM units u,
                unnest(ARRAY['take', 'contact', 'onsite', 'complete', 'reply']) AS k (clock)),
     rates AS (

@@ -49,6 +49,8 @@ int ctl_orders(const config_t *cfg, int argc, char **argv);
 int ctl_order(const config_t *cfg, int argc, char **argv);
 int ctl_repeats(const config_t *cfg, int argc, char **argv);
 int ctl_hotline(const config_t *cfg, int argc, char **argv);
+int ctl_sla(const config_t *cfg, int argc, char **argv);
+int ctl_holiday(const config_t *cfg, int argc, char **argv);
 int ctl_report(const config_t *cfg, int argc, char **argv);
 int ctl_import(const config_t *cfg, int argc, char **argv);
 int ctl_recipient(const config_t *cfg, int argc, char **argv);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -320,6 +321,201 @@ int ctl_hotline(const config_t *cfg, int argc, char **argv)
     }
     PQclear(res);
     PQclear(q);
+    db_destroy(&db);
+    return status;
+}
+
+/* --- the service levels and the working calendar -------------------------- */
+
+static const db_stmt_t s_sla_list = {
+    "ctl_sla_list",
+    "SELECT category, CASE WHEN urgent THEN 'urgent' ELSE 'normal' END,"
+    " CASE WHEN urgent THEN '紧急' ELSE '一般' END, take_min, contact_min, onsite_min,"
+    " complete_min, reply_min, warn_percent, CASE WHEN calendar THEN 'working' ELSE 'wall' END,"
+    " CASE WHEN calendar THEN '工作时间' ELSE '自然时间' END"
+    " FROM order_sla ORDER BY category = '*' DESC, category, urgent",
+    0, 0};
+static const ctl_col_t s_sla_cols[] = {
+    {"category", 0, "类别", 0, 0, 0},
+    {"urgency", 1, "紧急程度", 2, 0, 0},
+    {"take_min", 3, "接单(分)", 3, CTL_COL_NUMBER, 0},
+    {"contact_min", 4, "先行联系(分)", 4, CTL_COL_NUMBER, 0},
+    {"onsite_min", 5, "到场(分)", 5, CTL_COL_NUMBER, 0},
+    {"complete_min", 6, "办结(分)", 6, CTL_COL_NUMBER, 0},
+    {"reply_min", 7, "回复(分)", 7, CTL_COL_NUMBER, 0},
+    {"warn_percent", 8, "预警%", 8, CTL_COL_NUMBER, 0},
+    {"time", 9, "计时", 10, 0, 0},
+};
+/* $1 category, $2 urgent, $3..$8 minutes and percent ('' keeps), $9 calendar ('' keeps):
+ * what is not given comes from the row as it is, else from the row of '*' */
+static const db_stmt_t s_sla_set = {
+    "ctl_sla_set",
+    "INSERT INTO order_sla AS o (category, urgent, take_min, contact_min, onsite_min,"
+    " complete_min, reply_min, warn_percent, calendar)"
+    " SELECT $1, $2::bool, coalesce(nullif($3, '')::int, s.take_min),"
+    " coalesce(nullif($4, '')::int, s.contact_min), coalesce(nullif($5, '')::int, s.onsite_min),"
+    " coalesce(nullif($6, '')::int, s.complete_min), coalesce(nullif($7, '')::int, s.reply_min),"
+    " coalesce(nullif($8, '')::int, s.warn_percent), coalesce(nullif($9, '')::bool, s.calendar)"
+    " FROM order_sla_of($1, $2::bool) s"
+    " ON CONFLICT (category, urgent) DO UPDATE SET take_min = excluded.take_min,"
+    " contact_min = excluded.contact_min, onsite_min = excluded.onsite_min,"
+    " complete_min = excluded.complete_min, reply_min = excluded.reply_min,"
+    " warn_percent = excluded.warn_percent, calendar = excluded.calendar",
+    9, 0};
+
+static int s_minutes(const char *cmd, const char *opt, const char *v)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end || n < 1 || n > 525600) {
+        fprintf(stderr, "rectifyctl %s: %s: \"%s\" is not 1 .. 525600 minutes\n", cmd, opt, v);
+        return 2;
+    }
+    return 0;
+}
+
+int ctl_sla(const config_t *cfg, int argc, char **argv)
+{
+    bool set = argc > 0 && !strcmp(argv[0], "set");
+    if (argc > 0 && !set && strcmp(argv[0], "list")) {
+        fprintf(stderr, "rectifyctl sla: list, or set CATEGORY [--urgent] [--take M] "
+                        "[--contact M] [--onsite M] [--complete M] [--reply M] "
+                        "[--warn-percent P] [--calendar | --wall]\n");
+        return 2;
+    }
+    const char *v[9] = {NULL, "f", "", "", "", "", "", "", ""};
+    static const char *const opts[] = {"--take",     "--contact", "--onsite",
+                                       "--complete", "--reply",   "--warn-percent"};
+    bool as_json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        bool known = false;
+        for (int k = 0; set && k < 6 && !known; k++)
+            if (!strcmp(o, opts[k]) && i + 1 < argc) {
+                v[2 + k] = argv[++i];
+                known = true;
+                if (k < 5 && s_minutes("sla set", o, v[2 + k]))
+                    return 2;
+            }
+        if (known)
+            continue;
+        if (set && !strcmp(o, "--urgent"))
+            v[1] = "t";
+        else if (set && !strcmp(o, "--calendar"))
+            v[8] = "t";
+        else if (set && !strcmp(o, "--wall"))
+            v[8] = "f";
+        else if (!set && !strcmp(o, "--json"))
+            as_json = true;
+        else if (set && !v[0] && o[0] != '-')
+            v[0] = o;
+        else {
+            fprintf(stderr, "rectifyctl sla: unexpected argument \"%s\" (try --help)\n", o);
+            return 2;
+        }
+    }
+    if (set && !v[0]) {
+        fprintf(stderr, "rectifyctl sla set: name the category ('*' for every other)\n");
+        return 2;
+    }
+    db_t *db = ctl_connect(cfg);
+    if (!db)
+        return 1;
+    int status = 0;
+    if (set && db_do(db, &s_sla_set, v) != 0) {
+        fprintf(stderr, "rectifyctl sla set: %s\n", db_error(db));
+        status = 1;
+    }
+    PGresult *res = status ? NULL : db_run(db, &s_sla_list, NULL, NULL, NULL);
+    if (!status && !res) {
+        fprintf(stderr, "rectifyctl sla: %s\n", db_error(db));
+        status = 1;
+    } else if (res) {
+        ctl_out_t out = {as_json, NULL, NULL, NULL};
+        status = ctl_emit(res, s_sla_cols, NCOLS(s_sla_cols), &out);
+        if (set)
+            printf("(clocks started from now on run on these; running ones keep theirs)\n");
+    }
+    PQclear(res);
+    db_destroy(&db);
+    return status;
+}
+
+static const db_stmt_t s_holiday_add = {
+    "ctl_holiday_add",
+    "INSERT INTO work_holiday (day, working, note) VALUES ($1::date, $2::bool, $3)"
+    " ON CONFLICT (day) DO UPDATE SET working = excluded.working, note = excluded.note",
+    3, 0};
+static const db_stmt_t s_holiday_remove = {
+    "ctl_holiday_remove", "DELETE FROM work_holiday WHERE day = $1::date RETURNING 1", 1, 0};
+static const db_stmt_t s_holiday_list = {
+    "ctl_holiday_list",
+    "SELECT day::text, CASE WHEN working THEN 'working' ELSE 'holiday' END,"
+    " CASE WHEN working THEN '调休上班' ELSE '放假' END, note FROM work_holiday ORDER BY day",
+    0, 0};
+static const ctl_col_t s_holiday_cols[] = {
+    {"day", 0, "日期", 0, 0, 0},
+    {"kind", 1, "安排", 2, 0, 0},
+    {"note", 3, "说明", 3, 0, 30},
+};
+
+int ctl_holiday(const config_t *cfg, int argc, char **argv)
+{
+    const char *cmd = argc > 0 ? argv[0] : "list";
+    const char *day = NULL, *note = "", *working = "f";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--working"))
+            working = "t";
+        else if (!strcmp(argv[i], "--note") && i + 1 < argc)
+            note = argv[++i];
+        else if (!day && argv[i][0] != '-')
+            day = argv[i];
+        else {
+            fprintf(stderr, "rectifyctl holiday: unexpected argument \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    bool add = !strcmp(cmd, "add"), remove = !strcmp(cmd, "remove");
+    int y, m, d;
+    char tail;
+    if ((add || remove) &&
+        (!day || strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)) {
+        fprintf(stderr, "rectifyctl holiday %s: name the day, YYYY-MM-DD\n", cmd);
+        return 2;
+    }
+    if (!add && !remove && strcmp(cmd, "list")) {
+        fprintf(stderr, "rectifyctl holiday: add DAY [--working] [--note TEXT] | remove DAY | "
+                        "list\n");
+        return 2;
+    }
+    db_t *db = ctl_connect(cfg);
+    if (!db)
+        return 1;
+    int status = 0;
+    if (add) {
+        const char *params[] = {day, working, note};
+        if (db_do(db, &s_holiday_add, params) != 0) {
+            fprintf(stderr, "rectifyctl holiday add: %s\n", db_error(db));
+            status = 1;
+        }
+    } else if (remove) {
+        PGresult *res = db_run(db, &s_holiday_remove, &day, NULL, NULL);
+        if (!res || PQntuples(res) == 0) {
+            fprintf(stderr, "rectifyctl holiday remove: %s\n",
+                    res ? "no such day in the calendar" : db_error(db));
+            status = 1;
+        }
+        PQclear(res);
+    }
+    PGresult *res = status ? NULL : db_run(db, &s_holiday_list, NULL, NULL, NULL);
+    if (res) {
+        ctl_out_t out = {0, NULL, NULL, NULL};
+        status = ctl_emit(res, s_holiday_cols, NCOLS(s_holiday_cols), &out);
+    } else if (!status) {
+        fprintf(stderr, "rectifyctl holiday: %s\n", db_error(db));
+        status = 1;
+    }
+    PQclear(res);
     db_destroy(&db);
     return status;
 }

@@ -58,6 +58,14 @@ static void s_usage(FILE *out)
         "  hotline --month YYYY-MM [--json | --xlsx FILE]\n"
         "                          the month's table per undertaking unit: on-time rate per\n"
         "                          clock, breaches, repeats, satisfaction, cards; the quarter\n"
+        "  sla [list [--json]]     the work orders' service levels, minutes per clock\n"
+        "  sla set CATEGORY [--urgent] [--take M] [--contact M] [--onsite M] [--complete M]\n"
+        "          [--reply M] [--warn-percent P] [--calendar | --wall]\n"
+        "                          set a category's levels ('*': every other category);\n"
+        "                          what is not given stays, or comes from '*'\n"
+        "  holiday [list] | holiday add DAY [--working] [--note TEXT] | holiday remove DAY\n"
+        "                          the working calendar's exceptions (--working: a working\n"
+        "                          weekend day, 调休)\n"
         "  status [--json]         what the services hold: events, outcomes, queues\n"
         "  report weekly|monthly --round R [--as-of DATE] [--json]\n"
         "                          the weekly reconciliation (the week to DATE) or the\n"
@@ -646,6 +654,10 @@ int main(int argc, char **argv)
         status = ctl_repeats(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "hotline"))
         status = ctl_hotline(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "sla"))
+        status = ctl_sla(cfg, argc - i, argv + i);
+    else if (!strcmp(cmd, "holiday"))
+        status = ctl_holiday(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "import"))
         status = ctl_import(cfg, argc - i, argv + i);
     else if (!strcmp(cmd, "recipient"))

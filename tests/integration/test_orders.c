@@ -350,11 +350,24 @@ Test(orders, a_dissatisfied_caller_reopens_the_order_on_new_clocks)
 
 Test(orders, a_category_on_the_working_calendar_skips_nights_weekends_and_holidays)
 {
-    testdb_exec(&c.db, "INSERT INTO order_sla (category, urgent, take_min, contact_min,"
-                       " onsite_min, complete_min, reply_min, calendar)"
-                       " VALUES ('permit', false, 20, 120, 120, 960, 60, true)");
+    /* the operator's commands: a category on working time, a holiday */
+    char out[4096];
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "sla set permit --complete 960 --calendar"), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "permit") && strstr(out, "工作时间"), "%s", out);
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "sla set permit --urgent --calendar"), 1,
+                 "an urgent category on working time: %s", out);
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "sla set permit --take 0"), 2, "%s", out);
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "sla set --take 10"), 2, "%s", out);
+    cr_assert_eq(testdb_number(&c.db, "SELECT take_min * 1000 + complete_min FROM order_sla"
+                                      " WHERE category = 'permit' AND NOT urgent AND calendar"),
+                 20960, "take from '*', completion as set");
     /* 2026-12-04 is a Friday; the Monday after is a holiday here */
-    testdb_exec(&c.db, "INSERT INTO work_holiday (day, note) VALUES ('2026-12-07', 'test')");
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "holiday add 2026-12-07 --note 测试"), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "2026-12-07") && strstr(out, "放假"), "%s", out);
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "holiday add 2026-12-3"), 2, "%s", out);
+    cr_assert_eq(cluster_ctl(&c, out, sizeof out, "holiday remove 2026-12-09"), 1, "%s", out);
     cluster_set_clock(&c, "2026-12-04T08:50:00Z"); /* 16:50 in Shanghai */
     post_order("C1", CALLER_A, "permit", false);
     post_order("C2", CALLER_B, "permit", true); /* urgent: wall time */
@@ -711,4 +724,9 @@ Test(orders, the_monthly_table_gives_each_unit_its_rates_and_cards)
     cr_assert_eq(testdb_number(&c.db, "SELECT count(*) FROM notification WHERE unit = 'street-b'"
                                       " AND kind LIKE 'hotline_%_card'"),
                  0);
+    /* a red card is an error line of workflow's log, as rectify-tail shows it */
+    snprintf(cmd, sizeof cmd,
+             "grep '\"level\":\"error\"' %s/workflow.log | grep -c 'hotline red card for street-a'",
+             c.dir);
+    cr_assert_eq(test_shell(cmd, out, sizeof out), 0, "no error line for the red card: %s", out);
 }
