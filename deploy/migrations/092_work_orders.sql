@@ -259,12 +259,16 @@ DECLARE
 BEGIN
     FOREACH v_step IN ARRAY ARRAY['warn', 'breach'] LOOP
         IF v_step = 'warn' THEN
-            v_due := sla_add(p_sla.calendar, p_from, p_minutes * p_sla.warn_percent / 100.0);
+            v_due := CASE WHEN p_sla.calendar
+                          THEN sla_add(true, p_from, p_minutes * p_sla.warn_percent / 100.0)
+                          ELSE p_from + make_interval(secs => p_minutes * p_sla.warn_percent * 0.6)
+                     END;
             v_detail := format('%s: %s%% of %s min used', p_clock, p_sla.warn_percent,
                                round(p_minutes::numeric));
             CONTINUE WHEN v_due <= p_now;
         ELSE
-            v_due := sla_add(p_sla.calendar, p_from, p_minutes);
+            v_due := CASE WHEN p_sla.calendar THEN sla_add(true, p_from, p_minutes)
+                          ELSE p_from + make_interval(secs => p_minutes * 60) END;
             v_detail := format('%s: %s min passed', p_clock, round(p_minutes::numeric));
         END IF;
         CONTINUE WHEN EXISTS (SELECT 1 FROM subject_clock k
@@ -374,7 +378,9 @@ BEGIN
            AND fired_at IS NULL AND cancelled_at IS NULL AND held_minutes IS NOT NULL;
         UPDATE work_order SET extended_min = extended_min + p_minutes WHERE order_id = p_order;
     END CASE;
-    UPDATE work_order SET status = to_st, updated_at = p_now WHERE order_id = p_order;
+    IF to_st <> o.status THEN
+        UPDATE work_order SET status = to_st, updated_at = p_now WHERE order_id = p_order;
+    END IF;
     INSERT INTO subject_history (lifecycle, subject, event_id, actor, action, from_status,
                                  to_status, reason, approver, detail, at)
     VALUES ('order', p_order, p_event, p_actor, p_step, from_st, to_st, nullif(p_reason, ''),

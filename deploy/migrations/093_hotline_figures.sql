@@ -129,6 +129,23 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Registers a posted order (order_register, 092) and counts it into its
+-- repeat cases (repeat_count): one statement for workflow; returns the cases
+-- that entered the register with it.
+CREATE FUNCTION order_register_counted(p_order text, p_hotline text, p_received timestamptz,
+                                       p_channel text, p_caller text, p_address text,
+                                       p_located boolean, p_lat double precision,
+                                       p_lon double precision, p_category text, p_body text,
+                                       p_urgent boolean, p_event uuid, p_now timestamptz,
+                                       p_min_orders int, p_min_days int)
+RETURNS TABLE (case_no bigint, basis text, orders int)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM order_register(p_order, p_hotline, p_received, p_channel, p_caller, p_address,
+                           p_located, p_lat, p_lon, p_category, p_body, p_urgent, p_event, p_now);
+    RETURN QUERY SELECT * FROM repeat_count(p_order, p_min_orders, p_min_days);
+END $$;
+
 -- One step of a case (wf_repeats.c checked rights, state and fields), with
 -- its history row (lifecycle 'repeat_case').
 CREATE FUNCTION repeat_case_step(p_case bigint, p_action text, p_unit text, p_note text,

@@ -102,10 +102,10 @@ extern const wf_lifecycle_t wf_rectification;
 extern const wf_lifecycle_t wf_orders;
 extern const wf_lifecycle_t wf_repeats;
 
-/* Counts a newly registered order into the repeat cases of its caller and
- * its place (wf_repeats.c); a case that enters the register is a notice to
- * the hotline. */
-int wf_repeat_count(wf_ctx_t *ctx, const char *order_id, const char *hotline);
+/* The repeat cases a newly registered order brought into the register
+ * (rows of case_no, basis, orders: order_register_counted, migration 093):
+ * a notice each to the hotline (wf_repeats.c). */
+int wf_repeat_notices(wf_ctx_t *ctx, PGresult *res, const char *order_id, const char *hotline);
 
 /* Sets the refusal (an entry of the catalogue, refusal.h, and a message
  * naming the field or the state) and returns the entry's class. */

@@ -12,6 +12,7 @@
  * from which states to which, who may take it and what it needs. What a step
  * writes (the order, its history, its clocks) is order_step() in migration
  * 092_work_orders.sql. */
+#include "clock.h"
 #include "errors.h"
 #include "text.h"
 #include "wf.h"
@@ -77,17 +78,16 @@ static const db_stmt_t s_load = {"wf_order_load",
                                  1, 0};
 static const db_stmt_t s_register = {
     "wf_order_register",
-    "SELECT order_register($1, $2, to_timestamp($3::bigint / 1000.0), $4, $5, $6, $7::bool,"
-    " $8::float8, $9::float8, $10, $11, $12::bool, $13::uuid, rectify_now($14::bool))",
-    14, 0};
+    "SELECT case_no, basis, orders FROM order_register_counted($1, $2,"
+    " to_timestamp($3::bigint / 1000.0), $4, $5, $6, $7::bool, $8::float8, $9::float8, $10, $11,"
+    " $12::bool, $13::uuid, rectify_now($14::bool), $15::int, $16::int)",
+    16, 0};
 static const db_stmt_t s_step = {
     "wf_order_step",
     "SELECT order_step($1, $2, $3::uuid, $4, $5, $6, $7, $8::int, $9, $10, rectify_now($11::bool))",
     11, 0};
 static const db_stmt_t s_unit_role = {"wf_order_unit_role", "SELECT role FROM unit WHERE code = $1",
                                       1, 0};
-static const db_stmt_t s_now_ms = {
-    "wf_order_now_ms", "SELECT (extract(epoch FROM rectify_now($1::bool)) * 1000)::bigint", 1, 0};
 
 static int s_load_order(wf_ctx_t *ctx, const char *order_id, order_t *o)
 {
@@ -150,13 +150,9 @@ static int s_post_order(wf_ctx_t *ctx, const ProtobufCMessage *msg)
     if (!channel) /* intake checked it: a newer intake than workflow */
         return wf_refuse(ctx, REFUSAL_invalid_field, "post_order.channel: %d is not known here",
                          (int)ev->channel);
-    const char *sim[] = {s_sim(ctx)};
-    PGresult *res = db_run(ctx->db, &s_now_ms, sim, NULL, NULL);
-    if (!res)
-        return RC_ERR_DB;
-    long long now_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    /* a minute of grace for the hotline's clock */
+    /* the process clock follows the simulated one batch by batch; a minute
+     * of grace for the hotline's clock */
+    long long now_ms = (long long)clock_now_ms();
     if (ev->received_ms > now_ms + 60000)
         return wf_refuse(ctx, REFUSAL_future_date,
                          "post_order.received_ms: %lld is after now (%lld); an order is dated when "
@@ -186,10 +182,15 @@ static int s_post_order(wf_ctx_t *ctx, const ProtobufCMessage *msg)
                             ev->text,
                             ev->urgency == RECTIFY__URGENCY__URGENT ? "t" : "f",
                             ctx->env->event_id,
-                            s_sim(ctx)};
-    if ((rc = db_do(ctx->db, &s_register, params)) != RC_OK)
-        return rc;
-    return wf_repeat_count(ctx, ev->order_id, ctx->sender.code);
+                            s_sim(ctx),
+                            ctx->clock->repeat_min_orders,
+                            ctx->clock->repeat_min_days};
+    PGresult *res = db_run(ctx->db, &s_register, params, NULL, NULL);
+    if (!res)
+        return RC_ERR_DB;
+    rc = wf_repeat_notices(ctx, res, ev->order_id, ctx->sender.code);
+    PQclear(res);
+    return rc;
 }
 
 static const order_move_t *s_find(Rectify__OrderStep step)

@@ -3,9 +3,9 @@
  *   watching -(threshold: repeat_min_orders orders or repeat_min_days)-> registered
  *   registered -assign-> assigned -follow_up-> assigned -write_off-> written_off
  *
- * Cases are opened and counted as orders are registered (wf_orders.c calls
- * wf_repeat_count); the steps below are the events of people. What each
- * writes is repeat_case_step() in migration 093_hotline_figures.sql. */
+ * Cases are opened and counted as orders are registered (order_register_counted,
+ * called by wf_orders.c, which passes its rows to wf_repeat_notices); the steps below are the
+ * events of people. What each writes is repeat_case_step() in migration 093_hotline_figures.sql. */
 #include "errors.h"
 #include "text.h"
 #include "wf.h"
@@ -34,9 +34,6 @@ static const case_step_t s_steps[] = {
     {RECTIFY__CASE_ACTION__WRITE_OFF_CASE, "write_off", "assigned", BY_SUPERVISION, false, true},
 };
 
-static const db_stmt_t s_count = {
-    "wf_repeat_count", "SELECT case_no, basis, orders FROM repeat_count($1, $2::int, $3::int)", 3,
-    0};
 static const db_stmt_t s_load = {
     "wf_repeat_load",
     "SELECT repeat_case_status(c), coalesce(c.unit, '') FROM repeat_case c WHERE case_no = $1"
@@ -48,12 +45,8 @@ static const db_stmt_t s_step = {
 static const db_stmt_t s_unit_role = {"wf_repeat_unit_role",
                                       "SELECT role FROM unit WHERE code = $1", 1, 0};
 
-int wf_repeat_count(wf_ctx_t *ctx, const char *order_id, const char *hotline)
+int wf_repeat_notices(wf_ctx_t *ctx, PGresult *res, const char *order_id, const char *hotline)
 {
-    const char *params[] = {order_id, ctx->clock->repeat_min_orders, ctx->clock->repeat_min_days};
-    PGresult *res = db_run(ctx->db, &s_count, params, NULL, NULL);
-    if (!res)
-        return RC_ERR_DB;
     int rc = RC_OK;
     for (int i = 0; i < PQntuples(res) && rc == RC_OK; i++) {
         char subject[300], body[200];
@@ -65,7 +58,6 @@ int wf_repeat_count(wf_ctx_t *ctx, const char *order_id, const char *hotline)
                     order_id);
         rc = wf_notify(ctx, "repeat_case", hotline, subject, body);
     }
-    PQclear(res);
     return rc;
 }
 
