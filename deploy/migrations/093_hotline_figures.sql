@@ -201,7 +201,11 @@ CREATE FUNCTION hotline_month(p_month date, p_yellow int, p_red int)
 RETURNS TABLE (unit text, orders bigint, take_rate numeric, contact_rate numeric,
                onsite_rate numeric, complete_rate numeric, reply_rate numeric, breaches bigint,
                repeats bigint, closed bigint, satisfied bigint, satisfaction numeric, card text)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE
+-- planned with parameters (workflow's prepared statement), its estimate
+-- crosses jit_above_cost, and JIT would compile it for seconds on every call
+SET jit = off
+AS $$
     WITH span AS (
         SELECT (date_trunc('month', p_month)::timestamp AT TIME ZONE c.tz) AS a,
                ((date_trunc('month', p_month) + interval '1 month')::timestamp AT TIME ZONE c.tz) AS b
