@@ -466,3 +466,20 @@ Test(intake_check, an_order_step_needs_an_order_and_a_known_step)
     move.order_id = "";
     expect_refusal("missing_field", "move_order.order_id is required");
 }
+
+Test(intake_check, a_repeat_case_step_needs_a_case_number_and_an_action)
+{
+    Rectify__HandleRepeatCase ev = RECTIFY__HANDLE_REPEAT_CASE__INIT;
+    env.unit = "dist.team";
+    env.event_case = RECTIFY__ENVELOPE__EVENT_HANDLE_REPEAT_CASE;
+    env.handle_repeat_case = &ev;
+    ev.case_no = 7;
+    expect_refusal("missing_field", "handle_repeat_case.action is required");
+    ev.action = RECTIFY__CASE_ACTION__WRITE_OFF_CASE;
+    ev.case_no = 0;
+    expect_refusal("missing_field", "handle_repeat_case.case_no");
+    ev.case_no = -3;
+    expect_refusal("invalid_field", "handle_repeat_case.case_no: -3");
+    ev.case_no = 7;
+    cr_assert_eq(intake_check(&env, &type, &why), RC_OK, "%s", why.message);
+}
